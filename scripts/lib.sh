@@ -1,0 +1,15 @@
+# Shared helpers for the project's shell scripts (sourced, not run).
+
+# Where the default kernel tree, downloaded packages and the test box's
+# images live. Outside the repository so that a fresh clone reuses them.
+PKRS_CACHE=${PKRS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/prototype-kernel-rs}
+# The default tree is built with this LLVM suffix (clang-19, ld.lld-19, ...).
+PKRS_LLVM=${PKRS_LLVM:--19}
+
+pkrs_msg() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
+pkrs_die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
+
+# Run a command as root: directly when we are root, else through sudo.
+pkrs_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Install what building and testing the project needs on a Debian 12 host:
+# LLVM/clang 19 (the kernel tree is built with LLVM=-19), kernel build tools,
+# QEMU and busybox for the test box, rust-src and bindgen-cli for Rust
+# kernel modules. Idempotent: installs only what is missing.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+debs=(clang-19 lld-19 llvm-19 libclang-19-dev bc bison flex libelf-dev libssl-dev
+      cpio busybox-static qemu-system-x86 kmod make gcc rsync)
+missing=()
+for p in "${debs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	pkrs_msg "installing Debian packages: ${missing[*]}"
+	pkrs_root apt-get update -qq
+	pkrs_root env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+command -v rustup >/dev/null || pkrs_die "rustup not found: install Rust with rustup first"
+if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
+	pkrs_msg "adding the rust-src component"
+	rustup component add rust-src
+fi
+
+# The kernel needs bindgen >= 0.71.1; 0.73 is what the default tree is tested with.
+need_bindgen=1
+if command -v bindgen >/dev/null; then
+	v=$(bindgen --version | awk '{print $2}')
+	if [ "$(printf '%s\n0.71.1\n' "$v" | sort -V | head -1)" = 0.71.1 ]; then
+		need_bindgen=0
+	fi
+fi
+if [ $need_bindgen = 1 ]; then
+	pkrs_msg "installing bindgen-cli (about 2 minutes)"
+	LIBCLANG_PATH=/usr/lib/llvm-19/lib cargo install bindgen-cli --locked --version '^0.73' -q
+fi
