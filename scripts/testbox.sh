@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# testbox.sh: boot a kernel in QEMU (TCG) with a busybox initramfs holding
+# the built modules, run a scenario script as part of /init, capture the
+# serial console, and end QEMU (poweroff, or a hard timeout).
+#
+#   scripts/testbox.sh [--kdir DIR] [--smp N] [--timeout SEC] [--log FILE]
+#                      [--icount] --scenario FILE
+#
+# In the guest: project modules in /lib/modules/pkrs/, the tree's own
+# modules (virtio_net, pktgen, ...) in /lib/modules/kernel/, the scenario at
+# /scenario.sh, the helpers of tests/guest/lib.sh at /lib.sh. Two virtio-net
+# NICs on one QEMU hub (eth0, eth1) are there for scenarios that send packets.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+. "$here/lib.sh"
+
+kdir=$PKRS_CACHE/linux smp=2 timeout=600 log= scenario= icount=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kdir) kdir=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--log) log=$2; shift 2 ;;
+	--scenario) scenario=$2; shift 2 ;;
+	--icount) icount="-icount shift=0"; shift ;;
+	-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+	*) pkrs_die "unknown option $1 (see --help)" ;;
+	esac
+done
+[ -n "$scenario" ] && [ -f "$scenario" ] || pkrs_die "--scenario FILE is required"
+bz=$kdir/arch/x86/boot/bzImage
+[ -f "$bz" ] || pkrs_die "no kernel image at $bz: build the tree first (make kernel-tree)"
+busybox=$(command -v busybox) || pkrs_die "busybox not found: run scripts/setup-host.sh"
+file -L "$busybox" 2>/dev/null | grep -q 'statically linked' || [ -x /bin/busybox ] ||
+	pkrs_die "busybox must be statically linked (Debian: busybox-static)"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+mkdir -p "$root"/{bin,proc,sys,dev,tmp,lib/modules/pkrs,lib/modules/kernel}
+cp "$busybox" "$root/bin/busybox"
+for m in $(find "$top/kernel" -name '*.ko'); do cp "$m" "$root/lib/modules/pkrs/"; done
+for m in virtio_net net_failover failover pktgen veth; do
+	f=$(find "$kdir" -name "$m.ko" -print -quit)
+	[ -n "$f" ] && cp "$f" "$root/lib/modules/kernel/"
+done
+cp "$top/tests/guest/lib.sh" "$root/lib.sh"
+cp "$scenario" "$root/scenario.sh"
+cat >"$root/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sys /sys
+/bin/busybox mount -t devtmpfs dev /dev
+/bin/busybox mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+/bin/busybox --install -s /bin
+export PATH=/bin
+echo "@@PKRS-BOOTED $(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
+sh /scenario.sh
+echo "@@PKRS-SCENARIO-EXIT $?"
+poweroff -f
+INIT
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
+
+net="-netdev hubport,id=p0,hubid=0 -device virtio-net-pci,netdev=p0,mac=52:54:00:00:00:01
+     -netdev hubport,id=p1,hubid=0 -device virtio-net-pci,netdev=p1,mac=52:54:00:00:00:02"
+out=${log:-$work/console.log}
+set +e
+# shellcheck disable=SC2086
+timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg -cpu max $icount \
+	-m 1G -smp "$smp" -nographic -no-reboot -monitor none -serial stdio \
+	-kernel "$bz" -initrd "$work/initrd.gz" \
+	-append "console=ttyS0 panic=-1 oops=panic loglevel=1" $net </dev/null |
+	tr -d '\r' | tee "$out"
+rc=${PIPESTATUS[0]}
+set -e
+[ $rc = 124 ] && pkrs_die "QEMU timed out after ${timeout}s"
+grep -q '^@@PKRS-SCENARIO-EXIT' "$out" || pkrs_die "the scenario did not finish (QEMU exit $rc)"
+exit 0
