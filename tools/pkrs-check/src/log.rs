@@ -1,0 +1,108 @@
+//! Framed scenario steps in a console log.
+
+/// One step: the command's output, the kernel log it caused, its exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub id: String,
+    pub output: Vec<String>,
+    pub dmesg: Vec<String>,
+    pub rc: i32,
+}
+
+/// Removes the `[    1.234567] ` timestamp a kernel log line may start with.
+pub fn strip_timestamp(line: &str) -> &str {
+    let t = line.trim_start();
+    if let Some(rest) = t.strip_prefix('[') {
+        if let Some(end) = rest.find(']') {
+            let stamp = &rest[..end];
+            if stamp.trim().chars().all(|c| c.is_ascii_digit() || c == '.') {
+                return rest[end + 1..]
+                    .strip_prefix(' ')
+                    .unwrap_or(&rest[end + 1..]);
+            }
+        }
+    }
+    line
+}
+
+/// All complete steps of a log, in order. A step cut off by a crash or a
+/// timeout (no `@@PKRS-END`) is not returned.
+pub fn parse_steps(log: &str) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let mut cur: Option<(Step, bool)> = None;
+    for raw in log.lines() {
+        let line = raw.trim_end_matches('\r');
+        if let Some(id) = line.strip_prefix("@@PKRS-BEGIN ") {
+            let step = Step {
+                id: id.trim().to_string(),
+                output: vec![],
+                dmesg: vec![],
+                rc: -1,
+            };
+            cur = Some((step, false));
+        } else if line == "@@PKRS-DMESG" {
+            if let Some((_, in_dmesg)) = cur.as_mut() {
+                *in_dmesg = true;
+            }
+        } else if let Some(rest) = line.strip_prefix("@@PKRS-END ") {
+            if let Some((mut step, _)) = cur.take() {
+                let (id, rc) = rest.rsplit_once(" rc=").unwrap_or((rest, "-1"));
+                if id.trim() == step.id {
+                    step.rc = rc.trim().parse().unwrap_or(-1);
+                    steps.push(step);
+                }
+            }
+        } else if let Some((step, in_dmesg)) = cur.as_mut() {
+            if *in_dmesg {
+                step.dmesg.push(strip_timestamp(line).to_string());
+            } else {
+                step.output.push(line.to_string());
+            }
+        }
+    }
+    steps
+}
+
+/// The step with this id, if the log has it.
+pub fn find_step<'a>(steps: &'a [Step], id: &str) -> Option<&'a Step> {
+    steps.iter().find(|s| s.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_kernel_timestamps_only() {
+        assert_eq!(strip_timestamp("[    1.396123] mod: Type:x"), "mod: Type:x");
+        assert_eq!(strip_timestamp("[abc] kept"), "[abc] kept");
+        assert_eq!(strip_timestamp("plain"), "plain");
+    }
+
+    #[test]
+    fn parses_framed_steps() {
+        let log = "boot noise\r\n@@PKRS-BEGIN a\r\ninsmod: failed\r\n@@PKRS-DMESG\r\n\
+                   [ 1.0] m: reason\r\n@@PKRS-END a rc=1\r\nnoise\n\
+                   @@PKRS-BEGIN b\n@@PKRS-DMESG\n@@PKRS-END b rc=0\n";
+        let steps = parse_steps(log);
+        assert_eq!(steps.len(), 2);
+        assert_eq!(steps[0].id, "a");
+        assert_eq!(steps[0].output, vec!["insmod: failed"]);
+        assert_eq!(steps[0].dmesg, vec!["m: reason"]);
+        assert_eq!(steps[0].rc, 1);
+        assert_eq!(steps[1].rc, 0);
+        assert!(steps[1].dmesg.is_empty());
+    }
+
+    #[test]
+    fn drops_a_step_cut_off_by_a_crash() {
+        let log = "@@PKRS-BEGIN a\n@@PKRS-DMESG\nKernel panic\n";
+        assert!(parse_steps(log).is_empty());
+    }
+
+    #[test]
+    fn end_must_match_begin() {
+        let log = "@@PKRS-BEGIN a\n@@PKRS-DMESG\n@@PKRS-END b rc=0\n";
+        assert!(parse_steps(log).is_empty());
+    }
+}

@@ -1,0 +1,251 @@
+//! pkrs-check: assertions over a test-box console log, one per call.
+//!
+//! ```text
+//! pkrs-check bench LOG STEP --module M --loops N --expect NAME[:A-B] ... [--concurrent NAME:CPUS ...]
+//! pkrs-check rejected LOG STEP --reason TEXT
+//! pkrs-check kunit LOG STEP --suite NAME --min N
+//! pkrs-check ok LOG STEP
+//! ```
+//! Prints one line saying what failed and exits 1; exits 0 silently on success.
+
+use pkrs_check::{bench, ktap, log};
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+fn usage() -> String {
+    "usage: pkrs-check (bench|rejected|kunit|ok) LOG STEP [options]".into()
+}
+
+/// `NAME` or `NAME:A-B` or `NAME:A`: a test and the steps it must print.
+fn parse_expect(s: &str) -> Result<(String, Vec<u32>), String> {
+    let (name, steps) = match s.split_once(':') {
+        None => return Ok((s.to_string(), vec![0])),
+        Some(x) => x,
+    };
+    let (a, b) = steps.split_once('-').unwrap_or((steps, steps));
+    let a: u32 = a.parse().map_err(|_| format!("bad step range in {s:?}"))?;
+    let b: u32 = b.parse().map_err(|_| format!("bad step range in {s:?}"))?;
+    Ok((name.to_string(), (a..=b).collect()))
+}
+
+fn opt<'a>(args: &'a [String], key: &str) -> Vec<&'a str> {
+    args.windows(2)
+        .filter(|w| w[0] == key)
+        .map(|w| w[1].as_str())
+        .collect()
+}
+
+fn one<'a>(args: &'a [String], key: &str) -> Result<&'a str, String> {
+    opt(args, key)
+        .first()
+        .copied()
+        .ok_or_else(|| format!("missing {key}"))
+}
+
+fn check_bench(step: &log::Step, args: &[String]) -> Result<(), String> {
+    let module = one(args, "--module")?;
+    let loops: u64 = one(args, "--loops")?.parse().map_err(|_| "bad --loops")?;
+    if step.rc != 0 {
+        return Err(format!("insmod exited {}: {:?}", step.rc, step.output));
+    }
+    let mut seen: BTreeMap<(String, u32, Option<u32>), usize> = BTreeMap::new();
+    let mut sums = BTreeMap::new();
+    for line in &step.dmesg {
+        if let Some(l) =
+            bench::parse_line(line).map_err(|e| format!("malformed line {line:?}: {e}"))?
+        {
+            if l.module != module {
+                return Err(format!(
+                    "result line from {} while loading {module}",
+                    l.module
+                ));
+            }
+            l.validate(loops)?;
+            *seen.entry((l.name.clone(), l.step, l.cpu)).or_default() += 1;
+        }
+        if let Some(s) =
+            bench::parse_sum(line).map_err(|e| format!("malformed line {line:?}: {e}"))?
+        {
+            sums.insert(s.name.clone(), s);
+        }
+    }
+    let mut expected = 0;
+    for e in opt(args, "--expect") {
+        let (name, steps) = parse_expect(e)?;
+        for st in steps {
+            expected += 1;
+            match seen.get(&(name.clone(), st, None)) {
+                Some(1) => {}
+                Some(n) => return Err(format!("Type:{name} (step:{st}) printed {n} times")),
+                None => return Err(format!("no result line for Type:{name} (step:{st})")),
+            }
+        }
+    }
+    for c in opt(args, "--concurrent") {
+        let (name, cpus) = c.split_once(':').ok_or("--concurrent NAME:CPUS")?;
+        let cpus: u32 = cpus.parse().map_err(|_| "bad CPU count")?;
+        let lines = seen
+            .iter()
+            .filter(|((n, _, cpu), _)| n == name && cpu.is_some())
+            .count();
+        if lines != cpus as usize {
+            return Err(format!("Type:{name}: {lines} per-CPU lines, want {cpus}"));
+        }
+        expected += lines;
+        let s = sums.get(name).ok_or(format!("no Sum Type:{name} line"))?;
+        if s.cpus != cpus || s.average == 0 {
+            return Err(format!(
+                "Sum Type:{name}: CPUs:{} average {}",
+                s.cpus, s.average
+            ));
+        }
+    }
+    let total: usize = seen.values().sum();
+    if total != expected {
+        return Err(format!(
+            "{total} result lines, {expected} expected: {:?}",
+            seen.keys()
+        ));
+    }
+    Ok(())
+}
+
+fn check_rejected(step: &log::Step, args: &[String]) -> Result<(), String> {
+    let reason = one(args, "--reason")?;
+    if step.rc == 0 {
+        return Err("insmod succeeded; it must fail".into());
+    }
+    if !step.output.iter().any(|l| l.contains("Invalid argument")) {
+        return Err(format!(
+            "insmod did not fail with EINVAL: {:?}",
+            step.output
+        ));
+    }
+    let hits: Vec<_> = step.dmesg.iter().filter(|l| l.contains(reason)).collect();
+    if hits.len() != 1 {
+        return Err(format!(
+            "want one kernel log line with {reason:?}, got {:?}",
+            step.dmesg
+        ));
+    }
+    for line in &step.dmesg {
+        if bench::parse_line(line).ok().flatten().is_some() || line.contains("Type:") {
+            return Err(format!("a rejected load printed a result: {line:?}"));
+        }
+    }
+    Ok(())
+}
+
+fn check_kunit(step: &log::Step, args: &[String]) -> Result<(), String> {
+    let suite = one(args, "--suite")?;
+    let min: usize = one(args, "--min")?.parse().map_err(|_| "bad --min")?;
+    if !step
+        .dmesg
+        .iter()
+        .any(|l| l.trim() == format!("# Subtest: {suite}"))
+    {
+        return Err(format!("KUnit suite {suite} did not run"));
+    }
+    let k = ktap::parse(&step.dmesg);
+    if !k.failed.is_empty() {
+        return Err(format!("KUnit failures: {:?}", k.failed));
+    }
+    if k.passed.len() < min {
+        return Err(format!(
+            "{} KUnit cases passed, want at least {min}",
+            k.passed.len()
+        ));
+    }
+    match k.totals {
+        Some((p, 0, _, _)) if p as usize == k.passed.len() => Ok(()),
+        t => Err(format!(
+            "KUnit totals {t:?} disagree with {} passed cases",
+            k.passed.len()
+        )),
+    }
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    let [cmd, path, id, rest @ ..] = args else {
+        return Err(usage());
+    };
+    let text = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+    let steps = log::parse_steps(&String::from_utf8_lossy(&text));
+    let step = log::find_step(&steps, id)
+        .ok_or_else(|| format!("step {id} is not in the log (crash or timeout?)"))?;
+    match cmd.as_str() {
+        "bench" => check_bench(step, rest),
+        "rejected" => check_rejected(step, rest),
+        "kunit" => check_kunit(step, rest),
+        "ok" if step.rc == 0 => Ok(()),
+        "ok" => Err(format!(
+            "exit {}: {:?} {:?}",
+            step.rc, step.output, step.dmesg
+        )),
+        _ => Err(usage()),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            println!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expect_ranges() {
+        assert_eq!(
+            parse_expect("for_loop").unwrap(),
+            ("for_loop".into(), vec![0])
+        );
+        assert_eq!(parse_expect("x:2-4").unwrap(), ("x".into(), vec![2, 3, 4]));
+        assert_eq!(parse_expect("x:3").unwrap(), ("x".into(), vec![3]));
+        assert!(parse_expect("x:a-b").is_err());
+    }
+
+    fn step(rc: i32, output: &[&str], dmesg: &[&str]) -> log::Step {
+        log::Step {
+            id: "s".into(),
+            output: output.iter().map(|s| s.to_string()).collect(),
+            dmesg: dmesg.iter().map(|s| s.to_string()).collect(),
+            rc,
+        }
+    }
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    const LINE: &str = "m: Type:t Per elem: 10 cycles(tsc) 5.000 ns (step:0) - (measurement period time:0.000005000 sec time_interval:5000) - (invoke count:1000 tsc_interval:10000)";
+
+    #[test]
+    fn bench_wants_each_expected_line_once() {
+        let a = args(&["--module", "m", "--loops", "1000", "--expect", "t"]);
+        assert!(check_bench(&step(0, &[], &[LINE]), &a).is_ok());
+        assert!(check_bench(&step(0, &[], &[LINE, LINE]), &a).is_err());
+        assert!(check_bench(&step(0, &[], &[]), &a).is_err());
+        assert!(check_bench(&step(1, &[], &[LINE]), &a).is_err());
+        let more = args(&["--module", "m", "--loops", "2000", "--expect", "t"]);
+        assert!(check_bench(&step(0, &[], &[LINE]), &more).is_err());
+    }
+
+    #[test]
+    fn rejected_wants_einval_and_one_reason() {
+        let a = args(&["--reason", "invalid loops"]);
+        let out = ["insmod: can't insert 'm.ko': Invalid argument"];
+        assert!(check_rejected(&step(1, &out, &["m: invalid loops=0: at least 1000"]), &a).is_ok());
+        assert!(check_rejected(&step(0, &out, &["m: invalid loops=0"]), &a).is_err());
+        assert!(check_rejected(&step(1, &["No such file"], &["m: invalid loops=0"]), &a).is_err());
+        assert!(check_rejected(&step(1, &out, &[]), &a).is_err());
+        assert!(check_rejected(&step(1, &out, &["m: invalid loops=0", LINE]), &a).is_err());
+    }
+}
