@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# The project's tests: host-side unit tests, build checks, the kbuild tree
+# resolution, and the module tests inside the QEMU test box.
+# Prints "ok N - name" / "not ok N - name" per test and ends with
+# "N passed, N failed"; exits non-zero when any test failed.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+. scripts/lib.sh
+out=$top/tests/out
+rm -rf "$out"; mkdir -p "$out"
+passed=0 failed=0 n=0
+
+pass() { n=$((n + 1)); passed=$((passed + 1)); echo "ok $n - $1"; }
+fail() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; [ $# -gt 0 ] && printf '#   %s\n' "$@"; }
+# check NAME CMD...: one test, passed when CMD exits 0; its output is kept
+# in tests/out/ and shown on failure.
+check() {
+	local name=$1 log=$out/check-$((n + 1)).log; shift
+	if "$@" >"$log" 2>&1; then pass "$name"; else fail "$name" "$(tail -n 15 "$log")"; fi
+}
+finish() {
+	echo "$passed passed, $failed failed"
+	[ $failed = 0 ]
+	exit
+}
+
+# --- set-up: packages, toolchain, the default kernel tree (cached) ---------
+scripts/setup-host.sh || { fail "host set-up (scripts/setup-host.sh)"; finish; }
+kdir=$(scripts/kernel-tree.sh) || { fail "default kernel tree (scripts/kernel-tree.sh)"; finish; }
+[ -f .config ] || cp config.default .config
+
+# --- host-side unit tests (the log parser) ---------------------------------
+cargo_log=$out/cargo-test.log
+if (cd tools/pkrs-check && cargo test 2>&1) >"$cargo_log"; then :; fi
+while read -r p f; do
+	passed=$((passed + p)); failed=$((failed + f)); n=$((n + p + f))
+done < <(sed -n 's/^test result: .*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$cargo_log")
+grep -E '^test .* \.\.\. (ok|FAILED)$' "$cargo_log" | sed 's/^/# cargo: /'
+grep -q '^test result:' "$cargo_log" || fail "cargo test of tools/pkrs-check" "$(tail -n 15 "$cargo_log")"
+(cd tools/pkrs-check && cargo build -q --release) || { fail "build tools/pkrs-check"; finish; }
+pkrs_check=$top/tools/pkrs-check/target/release/pkrs-check
+
+# --- build ------------------------------------------------------------------
+no_warnings() { ! grep -Ei '(^|[^-])(warning|error)[:\[]' "$1"; }
+build() { make kbuildkdir="$kdir" >"$out/build.log" 2>&1 && no_warnings "$out/build.log"; }
+check "make builds every enabled module without warnings" build
+clippy() {
+	touch kernel/lib/time_bench_main.rs kernel/mm/page_bench01_main.rs
+	make kbuildkdir="$kdir" CLIPPY=1 >"$out/clippy.log" 2>&1 && no_warnings "$out/clippy.log"
+}
+check "make CLIPPY=1 is clean" clippy
+check "rustfmt --check (kernel .rustfmt.toml)" \
+	rustfmt --check --edition 2021 $(find kernel -name '*_main.rs')
+check "cargo fmt --check (tools)" sh -c 'cd tools/pkrs-check && cargo fmt --check'
+
+# --- kbuild tree resolution ---------------------------------------------------
+expect_fail() { # expect_fail TEXT CMD...: CMD fails and says TEXT
+	local text=$1; shift
+	! "$@" >"$out/expect.log" 2>&1 && grep -q -- "$text" "$out/expect.log"
+}
+check "make kbuildkdir=<missing dir> fails with a reason" \
+	expect_fail "kbuildkdir=/nonexistent/tree: no such directory" make kbuildkdir=/nonexistent/tree
+norust=$(mktemp -d); printf 'all:\n' >"$norust/Makefile"; echo CONFIG_MODULES=y >"$norust/.config"
+check "make kbuildkdir=<tree without Rust> fails with a reason" \
+	expect_fail "configured without CONFIG_RUST=y" make kbuildkdir="$norust"
+echo CONFIG_RUST=y >>"$norust/.config"
+check "make kbuilddir=<Rust tree not built> fails with a reason" \
+	expect_fail "no Rust metadata" make kbuilddir="$norust"
+rm -rf "$norust"
+copy=$(mktemp -d)
+git ls-files -z | xargs -0 cp --parents -t "$copy"
+sel() {
+	(cd "$copy" && sed 's/^CONFIG_PAGE_BENCH01=m/CONFIG_PAGE_BENCH01=n/' config.default >.config &&
+		make KDIR="$kdir" >build.log 2>&1 &&
+		grep -q "building against kbuildkdir=$kdir" build.log &&
+		[ -f kernel/lib/time_bench.ko ] && [ ! -f kernel/mm/page_bench01.ko ])
+}
+check "KDIR= alias works and CONFIG_PAGE_BENCH01=n in .config skips the module" sel
+rm -rf "$copy"
+
+# --- module tests in the QEMU test box ---------------------------------------
+log=$out/testbox-foundation.log
+if ! scripts/testbox.sh --kdir "$kdir" --smp 2 --timeout 900 \
+	--scenario tests/guest/foundation.sh --log "$log" >/dev/null 2>"$out/testbox.err"; then
+	fail "test box boots and runs the foundation scenario" "$(cat "$out/testbox.err")" "$(tail -n 20 "$log")"
+else
+	pass "test box boots and runs the foundation scenario"
+fi
+c() { local name=$1; shift; check "$name" "$pkrs_check" "$@"; }
+baselines=(--expect for_loop --expect atomic_inc --expect lock)
+c "time_bench loads with defaults and prints one valid line per test" bench "$log" time_bench.default \
+	--module time_bench --loops 20000 "${baselines[@]}" \
+	--concurrent for_loop_concurrent:2 --concurrent atomic_inc_shared_concurrent:2
+c "time_bench KUnit tests pass" kunit "$log" time_bench.default --suite pkrs_time_bench --min 5
+c "rmmod time_bench" ok "$log" time_bench.rmmod
+c "time_bench loops=0 is rejected with EINVAL" rejected "$log" time_bench.loops0 --reason "invalid loops=0"
+c "time_bench loops=999 (under 1000 invocations) is rejected" rejected "$log" time_bench.loops999 --reason "invalid loops=999"
+c "time_bench loops above U32_MAX is rejected" rejected "$log" time_bench.loops_u32max --reason "invalid for parameter \`loops'"
+c "time_bench parallel_cpus above online CPUs is rejected" rejected "$log" time_bench.cpus --reason "invalid parallel_cpus=64"
+c "page_bench01 loads with defaults and prints one valid line per test" bench "$log" page_bench01.default \
+	--module page_bench01 --loops 20000 "${baselines[@]}" --expect single_page_alloc_free \
+	--expect alloc_pages_order_step:0-5 --expect put_order_step:0-5
+c "rmmod page_bench01" ok "$log" page_bench01.rmmod
+c "page_bench01 max_order=10 (MAX_PAGE_ORDER) runs every order" bench "$log" page_bench01.max_order \
+	--module page_bench01 --loops 2000 --expect alloc_pages_order_step:0-10
+c "page_bench01 loops=0 is rejected with EINVAL" rejected "$log" page_bench01.loops0 --reason "invalid loops=0"
+c "page_bench01 loops above U32_MAX is rejected" rejected "$log" page_bench01.loops_u32max --reason "invalid for parameter \`loops'"
+c "page_bench01 max_order above MAX_PAGE_ORDER is rejected" rejected "$log" page_bench01.order11 --reason "invalid max_order=11"
+left() { grep -q '^@@PKRS-MODULES-LEFT 0$' "$log"; }
+check "no module is left loaded" left
+finish
