@@ -16,8 +16,8 @@ fail() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; [ $
 # check NAME CMD...: one test, passed when CMD exits 0; its output is kept
 # in tests/out/ and shown on failure.
 check() {
-	local name=$1 log=$out/check-$((n + 1)).log; shift
-	if "$@" >"$log" 2>&1; then pass "$name"; else fail "$name" "$(tail -n 15 "$log")"; fi
+	local name=$1 clog=$out/check-$((n + 1)).log; shift
+	if "$@" >"$clog" 2>&1; then pass "$name"; else fail "$name" "$(tail -n 15 "$clog")"; fi
 }
 finish() {
 	echo "$passed passed, $failed failed"
