@@ -50,16 +50,6 @@ fn concurrent_atomic_inc(
     Ok(())
 }
 
-fn concurrent_for_loop(rec: &mut time_bench::Record, _: &()) -> Result {
-    let mut n: u64 = 0;
-    rec.start();
-    for _ in 0..rec.loops {
-        n = core::hint::black_box(n + 1);
-    }
-    rec.stop(n);
-    Ok(())
-}
-
 impl kernel::Module for TimeBenchModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let loops = *module_parameters::loops.value();
@@ -88,7 +78,7 @@ impl kernel::Module for TimeBenchModule {
                 "for_loop_concurrent",
                 &cpus,
                 &(),
-                concurrent_for_loop,
+                time_bench::baseline::for_loop,
             )?;
             // All CPUs increment one counter: the cache line bounces.
             let shared = kernel::sync::atomic::Atomic::new(0u64);

@@ -8,7 +8,8 @@ use kernel::prelude::*;
 use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::{new_spinlock, SpinLock};
 
-fn for_loop(rec: &mut Record, _: &()) -> Result {
+/// The empty loop: what the loop itself costs.
+pub(crate) fn for_loop(rec: &mut Record, _: &()) -> Result {
     let mut n: u64 = 0;
     rec.start();
     for _ in 0..rec.loops {
