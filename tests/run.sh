@@ -77,6 +77,15 @@ sel() {
 		[ -f kernel/lib/time_bench.ko ] && [ ! -f kernel/mm/page_bench01.ko ])
 }
 check "KDIR= alias works and CONFIG_PAGE_BENCH01=n in .config skips the module" sel
+inst() {
+	(cd "$copy" && make KDIR="$kdir" INSTALL_MOD_PATH="$copy/root" install >install.log 2>&1 &&
+		[ -n "$(find "$copy/root/lib/modules" -path '*/extra/*' -name time_bench.ko)" ])
+}
+check "make install puts the modules under /lib/modules/<release>/extra" inst
+ra() { (cd "$copy" && make KDIR="$kdir" rust-analyzer >ra.log 2>&1 && grep -q time_bench_main.rs rust-project.json); }
+check "make rust-analyzer writes rust-project.json with the modules' crates" ra
+cln() { (cd "$copy" && make KDIR="$kdir" clean >clean.log 2>&1 && [ -z "$(find kernel -name '*.ko' -o -name '*.o')" ]); }
+check "make clean removes the build output" cln
 rm -rf "$copy"
 
 # --- module tests in the QEMU test box ---------------------------------------
