@@ -32,7 +32,7 @@ done
 bz=$kdir/arch/x86/boot/bzImage
 [ -f "$bz" ] || pkrs_die "no kernel image at $bz: build the tree first (make kernel-tree)"
 busybox=$(command -v busybox) || pkrs_die "busybox not found: run scripts/setup-host.sh"
-ldd "$busybox" 2>&1 | grep -q 'not a dynamic executable' ||
+case $(ldd "$busybox" 2>&1) in *"not a dynamic executable"*) ;; *) false ;; esac ||
 	pkrs_die "busybox must be statically linked (Debian: busybox-static)"
 
 work=$(mktemp -d)
