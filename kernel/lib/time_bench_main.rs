@@ -10,6 +10,8 @@ use kernel::prelude::*;
 #[path = "time_bench/mod.rs"]
 mod time_bench;
 
+mod time_bench_tests;
+
 module! {
     type: TimeBenchModule,
     name: "time_bench",
@@ -56,22 +58,13 @@ impl kernel::Module for TimeBenchModule {
         let run_flags = *module_parameters::run_flags.value();
         let parallel_cpus = *module_parameters::parallel_cpus.value();
         time_bench::check_loops(loops)?;
-        let cpus = time_bench::concurrent::online_cpus(0);
-        if parallel_cpus as usize > cpus.len() {
-            pr_err!(
-                "invalid parallel_cpus={}: only {} CPUs are online\n",
-                parallel_cpus,
-                cpus.len()
-            );
-            return Err(EINVAL);
-        }
+        let cpus = time_bench::concurrent::parallel_cpus(parallel_cpus)?;
         time_bench::env::report();
 
         if time_bench::enabled(run_flags, BIT_BASELINE) {
             time_bench::baseline::run(loops)?;
         }
         if time_bench::enabled(run_flags, BIT_CONCURRENT) {
-            let cpus = time_bench::concurrent::online_cpus(parallel_cpus);
             time_bench::concurrent::run(
                 loops,
                 0,

@@ -83,9 +83,25 @@ pub(crate) fn online_cpus(limit: u32) -> KVec<u32> {
     cpus
 }
 
-/// Runs `f` on every CPU of `cpus` at once, prints a line per CPU and the
-/// `Sum Type:` average, and returns the per-CPU figures.
-pub(crate) fn run<T: ?Sized + core::marker::Sync>(
+/// The CPUs for a `parallel_cpus=N` module parameter: the first N online
+/// CPUs, all of them for 0. More than are online is rejected with a reason.
+pub(crate) fn parallel_cpus(n: u32) -> Result<KVec<u32>> {
+    let online = online_cpus(0);
+    if n as usize > online.len() {
+        pr_err!(
+            "invalid parallel_cpus={}: only {} CPUs are online\n",
+            n,
+            online.len()
+        );
+        return Err(EINVAL);
+    }
+    Ok(online_cpus(n))
+}
+
+/// Runs `f` on every CPU of `cpus` at once and returns the per-CPU figures,
+/// in the order of `cpus`, without printing them. `f` finds its CPU in
+/// [`Record::cpu`], so the threads of one run may play different roles.
+pub(crate) fn measure<T: ?Sized + core::marker::Sync>(
     loops: u32,
     step: u32,
     name: &str,
@@ -109,13 +125,16 @@ pub(crate) fn run<T: ?Sized + core::marker::Sync>(
         GFP_KERNEL,
     )?;
     let mut jobs = KVec::with_capacity(cpus.len(), GFP_KERNEL)?;
-    for _ in cpus {
+    for (thread, &cpu) in cpus.iter().enumerate() {
+        let mut rec = Record::new(loops, step);
+        rec.cpu = Some(cpu);
+        rec.thread = thread;
         jobs.push(
             Job {
                 sync: &sync,
                 data,
                 f,
-                rec: Record::new(loops, step),
+                rec,
                 result: Ok(()),
             },
             GFP_KERNEL,
@@ -150,13 +169,37 @@ pub(crate) fn run<T: ?Sized + core::marker::Sync>(
     drop(threads);
 
     let mut out = KVec::with_capacity(cpus.len(), GFP_KERNEL)?;
-    let mut sum = 0u64;
     for (job, &cpu) in jobs.iter().zip(cpus) {
-        job.result?;
-        let s = job.rec.stats()?;
-        print(name, step, Some(cpu), &s);
+        if let Err(e) = job.result {
+            pr_err!(
+                "ABORT: Type:{} CPU({}) (step:{}) failed: {:?}\n",
+                name,
+                cpu,
+                step,
+                e
+            );
+            return Err(e);
+        }
+        out.push(job.rec.stats()?, GFP_KERNEL)?;
+    }
+    Ok(out)
+}
+
+/// Runs `f` on every CPU of `cpus` at once, prints a line per CPU and the
+/// `Sum Type:` average, and returns the per-CPU figures.
+pub(crate) fn run<T: ?Sized + core::marker::Sync>(
+    loops: u32,
+    step: u32,
+    name: &str,
+    cpus: &[u32],
+    data: &T,
+    f: BenchFn<T>,
+) -> Result<KVec<Stats>> {
+    let out = measure(loops, step, name, cpus, data, f)?;
+    let mut sum = 0u64;
+    for (s, &cpu) in out.iter().zip(cpus) {
+        print(name, step, Some(cpu), s);
         sum += s.cycles;
-        out.push(s, GFP_KERNEL)?;
     }
     pr_info!(
         "Sum Type:{} Average: {} cycles(tsc) CPUs:{} step:{}\n",

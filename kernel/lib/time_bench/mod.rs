@@ -37,10 +37,14 @@ pub(crate) struct Record {
     pub(crate) loops: u32,
     /// Free-form test variant (an order, a bulk size, ...), printed as `step`.
     pub(crate) step: u32,
+    /// The CPU a concurrent run measures this record on (`None` otherwise).
+    pub(crate) cpu: Option<u32>,
+    /// This record's place in a concurrent run's CPU list (0 otherwise).
+    pub(crate) thread: usize,
     tsc_start: u64,
-    tsc_stop: u64,
     time_start: Instant<Monotonic>,
-    time_stop: Instant<Monotonic>,
+    tsc_interval: u64,
+    time_interval: i64,
     invoked: u64,
 }
 
@@ -51,10 +55,12 @@ impl Record {
         Self {
             loops,
             step,
+            cpu: None,
+            thread: 0,
             tsc_start: 0,
-            tsc_stop: 0,
             time_start: now,
-            time_stop: now,
+            tsc_interval: 0,
+            time_interval: 0,
             invoked: 0,
         }
     }
@@ -69,9 +75,33 @@ impl Record {
     /// Stops the clocks (TSC first) and records `invoked` operations.
     #[inline(always)]
     pub(crate) fn stop(&mut self, invoked: u64) {
-        self.tsc_stop = tsc::stop();
-        self.time_stop = Instant::now();
+        self.tsc_interval = 0;
+        self.time_interval = 0;
+        self.lap_stop();
         self.invoked = invoked;
+    }
+
+    /// Stops the clocks and adds the interval since [`Record::start`] to the
+    /// record: a test that times only part of its loop calls `start` and
+    /// `lap_stop` around each timed part, then [`Record::set_invoked`].
+    #[inline(always)]
+    pub(crate) fn lap_stop(&mut self) {
+        let tsc_stop = tsc::stop();
+        let time_stop = Instant::now();
+        self.tsc_interval = self
+            .tsc_interval
+            .wrapping_add(tsc_stop.wrapping_sub(self.tsc_start));
+        self.time_interval += (time_stop - self.time_start).as_nanos();
+    }
+
+    /// Records the operations done in the laps timed so far.
+    pub(crate) fn set_invoked(&mut self, invoked: u64) {
+        self.invoked = invoked;
+    }
+
+    /// The TSC cycles timed so far.
+    pub(crate) fn tsc_interval(&self) -> u64 {
+        self.tsc_interval
     }
 
     /// Per-operation figures, in integer maths.
@@ -84,8 +114,7 @@ impl Record {
             );
             return Err(EINVAL);
         }
-        let tsc_interval = self.tsc_stop.wrapping_sub(self.tsc_start);
-        let time_interval = (self.time_stop - self.time_start).as_nanos();
+        let (tsc_interval, time_interval) = (self.tsc_interval, self.time_interval);
         if tsc_interval == 0 || time_interval <= 0 {
             pr_err!("ABORT: the measurement took zero time\n");
             return Err(ERANGE);
@@ -211,56 +240,4 @@ pub(crate) fn check_loops(loops: u32) -> Result {
 /// Whether test `bit` is selected in a `run_flags` mask.
 pub(crate) fn enabled(run_flags: u32, bit: u32) -> bool {
     bit < 32 && run_flags & (1 << bit) != 0
-}
-
-#[kunit_tests(pkrs_time_bench)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stats_divides_and_keeps_three_decimals() {
-        let s = Stats::compute(13_300, 5_150, 100);
-        assert_eq!(s.cycles, 133);
-        assert_eq!(s.ns, 51);
-        assert_eq!(s.ns_milli, 500);
-    }
-
-    #[test]
-    fn stats_decimals_are_zero_padded_thousandths() {
-        // 2_000_123 ns over 1000 calls = 2000.123 ns.
-        let s = Stats::compute(1_000, 2_000_123, 1000);
-        assert_eq!((s.ns, s.ns_milli), (2000, 123));
-        // 1_001 ns over 1000 calls = 1.001 ns.
-        let s = Stats::compute(1_000, 1_001, 1000);
-        assert_eq!((s.ns, s.ns_milli), (1, 1));
-    }
-
-    #[test]
-    fn record_refuses_too_few_invocations() {
-        let mut rec = Record::new(999, 0);
-        rec.start();
-        rec.stop(999);
-        assert!(rec.stats().is_err());
-    }
-
-    #[test]
-    fn record_measures_a_real_loop() {
-        let mut rec = Record::new(1000, 0);
-        rec.start();
-        for i in 0..1000u32 {
-            core::hint::black_box(i);
-        }
-        rec.stop(1000);
-        let s = rec.stats().expect("a 1000-iteration loop takes time");
-        assert_eq!(s.invoked, 1000);
-        assert!(s.tsc_interval > 0 && s.time_interval > 0);
-    }
-
-    #[test]
-    fn run_flags_select_bits() {
-        assert!(enabled(0b101, 0));
-        assert!(!enabled(0b101, 1));
-        assert!(enabled(0b101, 2));
-        assert!(!enabled(u32::MAX, 40));
-    }
 }
