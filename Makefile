@@ -49,9 +49,13 @@ kbuild = $(MAKE) -C $(kdir) M=$(CURDIR) $(if $(LLVM),LLVM=$(LLVM)) $(module_conf
 
 all: modules
 
+# A module added to config.default since .config was made is added to .config.
 .config: config.default
 	@if [ -f $@ ]; then \
-		echo "note: config.default is newer than .config; keeping .config (delete it to start over)"; \
+		for k in $$(sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=.*/\1/p' $<); do \
+			grep -q "^$$k=" $@ && continue; \
+			grep "^$$k=" $< >>$@; echo "added to .config: $$(grep "^$$k=" $<)"; \
+		done; \
 		touch $@; \
 	else \
 		cp $< $@; echo "created .config from config.default"; \
