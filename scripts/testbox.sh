@@ -40,7 +40,12 @@ trap 'rm -rf "$work"' EXIT
 root=$work/root
 mkdir -p "$root"/{bin,proc,sys,dev,tmp,lib/modules/pkrs,lib/modules/kernel}
 cp "$busybox" "$root/bin/busybox"
-for m in $(find "$top/kernel" -name '*.ko'); do cp "$m" "$root/lib/modules/pkrs/"; done
+# The modules of the last build (modules.order), not stale ones of modules
+# since disabled in .config.
+[ -f "$top/modules.order" ] || pkrs_die "no modules built: run make first"
+while read -r o; do
+	cp "$top/${o%.o}.ko" "$root/lib/modules/pkrs/"
+done <"$top/modules.order"
 for m in virtio_net net_failover failover pktgen veth; do
 	f=$(find "$kdir" -name "$m.ko" -print -quit)
 	[ -n "$f" ] && cp "$f" "$root/lib/modules/kernel/"

@@ -46,7 +46,7 @@ no_warnings() { ! grep -Ei '(^|[^-])(warning|error)[:\[]' "$1"; }
 build() { make kbuildkdir="$kdir" >"$out/build.log" 2>&1 && no_warnings "$out/build.log"; }
 check "make builds every enabled module without warnings" build
 clippy() {
-	touch kernel/lib/time_bench_main.rs kernel/mm/page_bench01_main.rs
+	touch kernel/*/*_main.rs
 	make kbuildkdir="$kdir" CLIPPY=1 >"$out/clippy.log" 2>&1 && no_warnings "$out/clippy.log"
 }
 check "make CLIPPY=1 is clean" clippy
@@ -101,7 +101,7 @@ baselines=(--expect for_loop --expect atomic_inc --expect lock)
 c "time_bench loads with defaults and prints one valid line per test" bench "$log" time_bench.default \
 	--module time_bench --loops 20000 "${baselines[@]}" \
 	--concurrent for_loop_concurrent:2 --concurrent atomic_inc_shared_concurrent:2
-c "time_bench KUnit tests pass" kunit "$log" time_bench.default --suite pkrs_time_bench --min 5
+c "time_bench KUnit tests pass" kunit "$log" time_bench.default --suite pkrs_time_bench --min 6
 c "rmmod time_bench" ok "$log" time_bench.rmmod
 c "time_bench loops=0 is rejected with EINVAL" rejected "$log" time_bench.loops0 --reason "invalid loops=0"
 c "time_bench loops=999 (under 1000 invocations) is rejected" rejected "$log" time_bench.loops999 --reason "invalid loops=999"
@@ -118,4 +118,62 @@ c "page_bench01 loops above U32_MAX is rejected" rejected "$log" page_bench01.lo
 c "page_bench01 max_order above MAX_PAGE_ORDER is rejected" rejected "$log" page_bench01.order11 --reason "invalid max_order=11"
 left() { grep -q '^@@PKRS-MODULES-LEFT 0$' "$log"; }
 check "no module is left loaded" left
+
+# --- page_bench02..05 in the test box ------------------------------------------
+log=$out/testbox-page-bench.log
+if ! scripts/testbox.sh --kdir "$kdir" --smp 2 --timeout 900 \
+	--scenario tests/guest/page-bench.sh --log "$log" >/dev/null 2>"$out/testbox.err"; then
+	fail "test box boots and runs the page_bench scenario" "$(cat "$out/testbox.err")" "$(tail -n 20 "$log")"
+else
+	pass "test box boots and runs the page_bench scenario"
+fi
+c "the leak check catches 512 pages gone missing" ok "$log" leak_check.catches
+pow2=1,2,4,8,16,32,64,128,256,512,1024
+m=page_bench02
+c "$m loads with defaults and prints one valid line per test" bench "$log" $m.default \
+	--module $m --loops 20000 "${baselines[@]}" --expect outstanding_alloc_free:$pow2
+c "rmmod $m" ok "$log" $m.rmmod
+c "$m page_order=3 max_outstanding=100 steps 1..64 then 100" bench "$log" $m.order3 \
+	--module $m --loops 2000 --expect outstanding_alloc_free:1,2,4,8,16,32,64,100
+c "$m leaks no page (free pages before/after a load)" ok "$log" $m.leak
+c "$m loops=0 is rejected with EINVAL" rejected "$log" $m.loops0 --reason "invalid loops=0"
+c "$m page_order above MAX_PAGE_ORDER is rejected" rejected "$log" $m.order11 --reason "invalid page_order=11"
+c "$m max_outstanding=0 is rejected" rejected "$log" $m.outstanding0 --reason "invalid max_outstanding=0"
+c "$m max_outstanding over 256 MiB is rejected" rejected "$log" $m.outstanding_big --reason "invalid max_outstanding=8192"
+m=page_bench03
+c "$m runs on all CPUs and on parallel_cpus=1, with per-CPU and Sum lines" bench "$log" $m.default \
+	--module $m --loops 20000 "${baselines[@]}" \
+	--concurrent alloc_free_all_cpus:2 --concurrent alloc_free_parallel_cpus:1
+c "rmmod $m" ok "$log" $m.rmmod
+c "$m parallel_cpus=0 page_order=2 runs on every online CPU" bench "$log" $m.all \
+	--module $m --loops 5000 --concurrent alloc_free_parallel_cpus:2
+c "$m leaks no page" ok "$log" $m.leak
+c "$m loops=0 is rejected with EINVAL" rejected "$log" $m.loops0 --reason "invalid loops=0"
+c "$m page_order above MAX_PAGE_ORDER is rejected" rejected "$log" $m.order11 --reason "invalid page_order=11"
+c "$m parallel_cpus above online CPUs is rejected" rejected "$log" $m.cpus --reason "invalid parallel_cpus=64"
+m=page_bench04_bulk
+bulk=1,8,16,32,64
+c "$m loads with defaults: single, bulk and bulk+release for sizes $bulk" bench "$log" $m.default \
+	--module $m --loops 20000 "${baselines[@]}" --expect alloc_pages_single:$bulk \
+	--expect alloc_pages_bulk:$bulk --expect alloc_pages_bulk_release:$bulk
+c "rmmod $m" ok "$log" $m.rmmod
+c "$m max_bulk=512 runs bulk sizes up to 512" bench "$log" $m.max512 \
+	--module $m --loops 2000 --expect alloc_pages_bulk:$bulk,128,256,512
+c "$m leaks no page" ok "$log" $m.leak
+c "$m loops=0 is rejected with EINVAL" rejected "$log" $m.loops0 --reason "invalid loops=0"
+c "$m max_bulk=0 is rejected" rejected "$log" $m.bulk0 --reason "invalid max_bulk=0"
+c "$m max_bulk=513 is rejected" rejected "$log" $m.bulk513 --reason "invalid max_bulk=513"
+m=page_bench05_cross_cpu
+sides() { local s; for s in same_cpu_alloc same_cpu_free cross_cpu_alloc cross_cpu_free cross_cpu_pipelined; do echo "--expect $s:$1"; done; }
+c "$m loads with defaults: same-CPU, cross-CPU and pipelined lines" bench "$log" $m.default \
+	--module $m --loops 20000 "${baselines[@]}" $(sides 256)
+c "rmmod $m" ok "$log" $m.rmmod
+c "$m alloc_cpu=1 free_cpu=0 ring_size=1" bench "$log" $m.swap --module $m --loops 5000 $(sides 1)
+c "$m leaks no page" ok "$log" $m.leak
+c "$m loops=0 is rejected with EINVAL" rejected "$log" $m.loops0 --reason "invalid loops=0"
+c "$m alloc_cpu not online is rejected" rejected "$log" $m.offline --reason "invalid alloc_cpu=64"
+c "$m free_cpu equal to alloc_cpu is rejected" rejected "$log" $m.samecpu --reason "invalid free_cpu=0"
+c "$m ring_size not a power of two is rejected" rejected "$log" $m.ring100 --reason "invalid ring_size=100"
+c "$m ring_size above 4096 is rejected" rejected "$log" $m.ring8192 --reason "invalid ring_size=8192"
+check "no page_bench module is left loaded" left
 finish

@@ -11,7 +11,7 @@ KMODS=/lib/modules/kernel
 
 # step ID CMD...: run CMD and frame its output and the kernel log it caused.
 step() {
-	id=$1; shift
+	local id=$1 rc; shift
 	dmesg -c >/dev/null
 	echo "@@PKRS-BEGIN $id"
 	"$@" 2>&1
@@ -21,5 +21,22 @@ step() {
 	echo "@@PKRS-END $id rc=$rc"
 }
 
-# Free pages (from /proc/vmstat), for leak checks.
-free_pages() { sed -n 's/^nr_free_pages //p' /proc/vmstat; }
+# Free pages, for leak checks: the zones' free pages plus those waiting on
+# the per-CPU lists (which the buddy count leaves out), after folding the
+# per-CPU counter deltas (vm/stat_refresh).
+free_pages() {
+	echo 1 >/proc/sys/vm/stat_refresh
+	awk '$1 == "pages" && $2 == "free" { n += $3 } $1 == "count:" { n += $2 }
+		END { print n }' /proc/zoneinfo
+}
+
+# leak_check BEFORE TOLERANCE: fails when more than TOLERANCE pages are
+# missing since free_pages printed BEFORE.
+leak_check() {
+	after=$(free_pages)
+	echo "free pages: before $1, after $after, missing $(($1 - after)) (tolerance $2)"
+	[ $(($1 - after)) -le "$2" ]
+}
+
+# not CMD...: succeeds when CMD fails (for steps that must fail).
+not() { ! "$@"; }

@@ -1,7 +1,7 @@
 //! pkrs-check: assertions over a test-box console log, one per call.
 //!
 //! ```text
-//! pkrs-check bench LOG STEP --module M --loops N --expect NAME[:A-B] ... [--concurrent NAME:CPUS ...]
+//! pkrs-check bench LOG STEP --module M --loops N --expect NAME[:A-B,C,...] ... [--concurrent NAME:CPUS ...]
 //! pkrs-check rejected LOG STEP --reason TEXT
 //! pkrs-check kunit LOG STEP --suite NAME --min N
 //! pkrs-check ok LOG STEP
@@ -16,16 +16,21 @@ fn usage() -> String {
     "usage: pkrs-check (bench|rejected|kunit|ok) LOG STEP [options]".into()
 }
 
-/// `NAME` or `NAME:A-B` or `NAME:A`: a test and the steps it must print.
+/// `NAME`, or `NAME:STEPS` where STEPS is a comma-separated list of steps
+/// `A` and ranges `A-B`: a test and the steps it must print.
 fn parse_expect(s: &str) -> Result<(String, Vec<u32>), String> {
-    let (name, steps) = match s.split_once(':') {
+    let (name, list) = match s.split_once(':') {
         None => return Ok((s.to_string(), vec![0])),
         Some(x) => x,
     };
-    let (a, b) = steps.split_once('-').unwrap_or((steps, steps));
-    let a: u32 = a.parse().map_err(|_| format!("bad step range in {s:?}"))?;
-    let b: u32 = b.parse().map_err(|_| format!("bad step range in {s:?}"))?;
-    Ok((name.to_string(), (a..=b).collect()))
+    let mut steps = Vec::new();
+    for item in list.split(',') {
+        let (a, b) = item.split_once('-').unwrap_or((item, item));
+        let a: u32 = a.parse().map_err(|_| format!("bad step list in {s:?}"))?;
+        let b: u32 = b.parse().map_err(|_| format!("bad step list in {s:?}"))?;
+        steps.extend(a..=b);
+    }
+    Ok((name.to_string(), steps))
 }
 
 fn opt<'a>(args: &'a [String], key: &str) -> Vec<&'a str> {
@@ -213,6 +218,11 @@ mod tests {
         assert_eq!(parse_expect("x:2-4").unwrap(), ("x".into(), vec![2, 3, 4]));
         assert_eq!(parse_expect("x:3").unwrap(), ("x".into(), vec![3]));
         assert!(parse_expect("x:a-b").is_err());
+        assert_eq!(
+            parse_expect("x:1,2,4-6,100").unwrap(),
+            ("x".into(), vec![1, 2, 4, 5, 6, 100])
+        );
+        assert!(parse_expect("x:1,,2").is_err());
     }
 
     fn step(rc: i32, output: &[&str], dmesg: &[&str]) -> log::Step {
