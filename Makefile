@@ -4,7 +4,8 @@
 #
 #   make [kbuildkdir=DIR]   build the modules enabled in .config against DIR
 #                           (aliases: kbuilddir=DIR, KDIR=DIR)
-#   make run                set up, build, boot the test box, run the benchmark
+#   make run [BENCH=mods] [BENCH_ARGS=params] [ICOUNT=1]
+#                           set up, build, boot the test box, run the benchmark
 #   make test               set up, build, run every test
 #   make clean | install | rust-analyzer | kernel-tree | setup
 #
@@ -88,11 +89,17 @@ setup:
 	scripts/setup-host.sh
 
 # The main job: everything from a fresh machine to the benchmark's dmesg.
+# BENCH="mod ..." picks the benchmarks, BENCH_ARGS="param=value ..." their
+# parameters; ICOUNT=1 times by instruction count (qemu -icount shift=0).
+BENCH ?= page_bench01
 run:
 	scripts/setup-host.sh
 	scripts/kernel-tree.sh >/dev/null
 	+$(MAKE) modules
-	scripts/testbox.sh --kdir "$(kdir)" --scenario tests/guest/run-bench.sh
+	scripts/testbox.sh --kdir "$(kdir)" --scenario tests/guest/run-bench.sh $(if $(ICOUNT),--icount) \
+		--env PKRS_BENCH="$$PKRS_BENCH" --env PKRS_BENCH_ARGS="$$PKRS_BENCH_ARGS"
+run: export PKRS_BENCH = $(BENCH)
+run: export PKRS_BENCH_ARGS = $(BENCH_ARGS)
 
 # Every test; ends with "N passed, N failed".
 test:

@@ -4,18 +4,19 @@
 # serial console, and end QEMU (poweroff, or a hard timeout).
 #
 #   scripts/testbox.sh [--kdir DIR] [--smp N] [--timeout SEC] [--log FILE]
-#                      [--icount] --scenario FILE
+#                      [--icount] [--env NAME=VALUE]... --scenario FILE
 #
 # In the guest: project modules in /lib/modules/pkrs/, the tree's own
 # modules (virtio_net, pktgen, ...) in /lib/modules/kernel/, the scenario at
 # /scenario.sh, the helpers of tests/guest/lib.sh at /lib.sh. Two virtio-net
 # NICs on one QEMU hub (eth0, eth1) are there for scenarios that send packets.
+# --env sets a variable in the scenario's environment.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 . "$here/lib.sh"
 
-kdir=$PKRS_CACHE/linux smp=2 timeout=600 log= scenario= icount=
+kdir=$PKRS_CACHE/linux smp=2 timeout=600 log= scenario= icount= env=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kdir) kdir=$2; shift 2 ;;
@@ -24,7 +25,11 @@ while [ $# -gt 0 ]; do
 	--log) log=$2; shift 2 ;;
 	--scenario) scenario=$2; shift 2 ;;
 	--icount) icount="-icount shift=0"; shift ;;
-	-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+	--env)
+		[[ $2 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || pkrs_die "--env wants NAME=VALUE, not '$2'"
+		v=${2#*=} q="'\\''"
+		env+="export ${2%%=*}='${v//\'/$q}'"$'\n'; shift 2 ;;
+	-h|--help) sed -n '2,15p' "$0"; exit 0 ;;
 	*) pkrs_die "unknown option $1 (see --help)" ;;
 	esac
 done
@@ -52,6 +57,7 @@ for m in virtio_net net_failover failover pktgen veth; do
 done
 cp "$top/tests/guest/lib.sh" "$root/lib.sh"
 cp "$scenario" "$root/scenario.sh"
+printf '%s' "$env" >"$root/env.sh"
 cat >"$root/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
@@ -61,6 +67,7 @@ cat >"$root/init" <<'INIT'
 /bin/busybox --install -s /bin
 export PATH=/bin
 echo "@@PKRS-BOOTED $(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
+. /env.sh
 sh /scenario.sh
 echo "@@PKRS-SCENARIO-EXIT $?"
 poweroff -f
