@@ -25,4 +25,58 @@ unsigned long pkrs_alloc_pages_bulk(gfp_t gfp, unsigned long nr,
 /* release_pages(): put_page() on each of pages[0..nr), batched. */
 void pkrs_release_pages(struct page **pages, int nr);
 
+/* get_page(): take one more reference. */
+void pkrs_get_page(struct page *page);
+
+/* Execution context, as include/linux/preempt.h tells it. */
+bool pkrs_in_softirq(void);		/* in_softirq(): softirq or BH off */
+bool pkrs_in_serving_softirq(void);	/* running a softirq handler */
+bool pkrs_in_hardirq_or_nmi(void);
+void pkrs_local_bh_disable(void);
+void pkrs_local_bh_enable(void);
+
+struct tasklet_struct;
+void pkrs_tasklet_schedule(struct tasklet_struct *t);
+
+/* DMA helpers that are static inline. */
+struct device;
+int pkrs_dma_mapping_error(struct device *dev, u64 addr);
+void pkrs_dma_sync_for_device(struct device *dev, u64 addr, u64 offset,
+			      u64 size, int dir);
+
+/*
+ * The kernel's C page_pool (net/core/page_pool.c). The pool is passed as
+ * an opaque pointer: its struct drags in most of the networking headers.
+ */
+struct pkrs_pp_params {
+	u32 order;
+	u32 pool_size;
+	int nid;
+	struct device *dev;
+	int dma_dir;
+	u32 max_len;
+	u32 offset;
+	u32 flags;		/* PP_FLAG_DMA_MAP, PP_FLAG_DMA_SYNC_DEV */
+};
+
+/* Counters of struct page_pool_stats, and the in-flight accounting. */
+struct pkrs_pp_stats {
+	u64 alloc_fast, alloc_slow, alloc_slow_high_order, alloc_empty;
+	u64 alloc_refill, alloc_waive;
+	u64 recycle_cached, recycle_cache_full, recycle_ring, recycle_ring_full;
+	u64 recycle_released_refcnt;
+	u64 hold, release;
+};
+
+/* page_pool_create(): a pool, or an ERR_PTR. */
+void *pkrs_pp_create(const struct pkrs_pp_params *params);
+void pkrs_pp_destroy(void *pool);
+/* page_pool_alloc_pages(). */
+struct page *pkrs_pp_alloc(void *pool, gfp_t gfp);
+/* page_pool_put_full_page(): allow_direct is the recycle_direct case. */
+void pkrs_pp_put_full_page(void *pool, struct page *page, bool allow_direct);
+u64 pkrs_pp_dma_addr(struct page *page);
+/* Fills *stats; false when the kernel has no CONFIG_PAGE_POOL_STATS. */
+bool pkrs_pp_get_stats(void *pool, struct pkrs_pp_stats *stats);
+
 #endif /* PKRS_SHIM_H */

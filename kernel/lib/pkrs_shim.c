@@ -4,8 +4,12 @@
  * module's <name>_shim.c includes this file, so that each module carries its
  * own copy and no symbol is shared between modules.
  */
+#include <linux/dma-mapping.h>
 #include <linux/gfp.h>
+#include <linux/interrupt.h>
 #include <linux/mm.h>
+#include <net/page_pool/helpers.h>
+#include <net/page_pool/types.h>
 
 #include "../include/pkrs_shim.h"
 
@@ -24,3 +28,117 @@ void pkrs_release_pages(struct page **pages, int nr)
 {
 	release_pages(pages, nr);
 }
+
+void pkrs_get_page(struct page *page)
+{
+	get_page(page);
+}
+
+bool pkrs_in_softirq(void)
+{
+	return in_softirq();
+}
+
+bool pkrs_in_serving_softirq(void)
+{
+	return in_serving_softirq();
+}
+
+bool pkrs_in_hardirq_or_nmi(void)
+{
+	return in_hardirq() || in_nmi();
+}
+
+void pkrs_local_bh_disable(void)
+{
+	local_bh_disable();
+}
+
+void pkrs_local_bh_enable(void)
+{
+	local_bh_enable();
+}
+
+void pkrs_tasklet_schedule(struct tasklet_struct *t)
+{
+	tasklet_schedule(t);
+}
+
+int pkrs_dma_mapping_error(struct device *dev, u64 addr)
+{
+	return dma_mapping_error(dev, addr);
+}
+
+void pkrs_dma_sync_for_device(struct device *dev, u64 addr, u64 offset,
+			      u64 size, int dir)
+{
+	dma_sync_single_range_for_device(dev, addr, offset, size, dir);
+}
+
+#ifdef CONFIG_PAGE_POOL
+void *pkrs_pp_create(const struct pkrs_pp_params *p)
+{
+	struct page_pool_params pp = {
+		.order = p->order,
+		.pool_size = p->pool_size,
+		.nid = p->nid,
+		.dev = p->dev,
+		.dma_dir = p->dma_dir,
+		.max_len = p->max_len,
+		.offset = p->offset,
+		.flags = p->flags,
+	};
+
+	return page_pool_create(&pp);
+}
+
+void pkrs_pp_destroy(void *pool)
+{
+	page_pool_destroy(pool);
+}
+
+struct page *pkrs_pp_alloc(void *pool, gfp_t gfp)
+{
+	return page_pool_alloc_pages(pool, gfp);
+}
+
+void pkrs_pp_put_full_page(void *pool, struct page *page, bool allow_direct)
+{
+	page_pool_put_full_page(pool, page, allow_direct);
+}
+
+u64 pkrs_pp_dma_addr(struct page *page)
+{
+	return page_pool_get_dma_addr(page);
+}
+
+bool pkrs_pp_get_stats(void *pool, struct pkrs_pp_stats *s)
+{
+	struct page_pool *pp = pool;
+
+	memset(s, 0, sizeof(*s));
+	s->hold = READ_ONCE(pp->pages_state_hold_cnt);
+	s->release = (u32)atomic_read(&pp->pages_state_release_cnt);
+#ifdef CONFIG_PAGE_POOL_STATS
+	{
+		struct page_pool_stats st = { };
+
+		page_pool_get_stats(pp, &st);
+		s->alloc_fast = st.alloc_stats.fast;
+		s->alloc_slow = st.alloc_stats.slow;
+		s->alloc_slow_high_order = st.alloc_stats.slow_high_order;
+		s->alloc_empty = st.alloc_stats.empty;
+		s->alloc_refill = st.alloc_stats.refill;
+		s->alloc_waive = st.alloc_stats.waive;
+		s->recycle_cached = st.recycle_stats.cached;
+		s->recycle_cache_full = st.recycle_stats.cache_full;
+		s->recycle_ring = st.recycle_stats.ring;
+		s->recycle_ring_full = st.recycle_stats.ring_full;
+		s->recycle_released_refcnt = st.recycle_stats.released_refcnt;
+		return true;
+	}
+#else
+	return false;
+#endif
+}
+#endif /* CONFIG_PAGE_POOL */

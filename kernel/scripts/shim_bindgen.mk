@@ -4,7 +4,7 @@
 quiet_cmd_pkrs_bindgen = BINDGEN $@
       cmd_pkrs_bindgen = $(BINDGEN) $< --rust-target 1.85 --use-core \
 	--ctypes-prefix kernel::ffi --no-layout-tests --no-debug '.*' \
-	--allowlist-function 'pkrs_.*' --blocklist-type 'page' \
+	--allowlist-function 'pkrs_.*' --blocklist-type 'page|device|tasklet_struct' --allowlist-type 'pkrs_.*' \
 	--raw-line 'use kernel::bindings::*;' \
 	-o $@ -- $(c_flags) -fno-builtin -D__BINDGEN__ -DMODULE
 

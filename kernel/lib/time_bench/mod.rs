@@ -15,6 +15,7 @@
 pub(crate) mod baseline;
 pub(crate) mod concurrent;
 pub(crate) mod env;
+#[path = "../kthread.rs"]
 mod kthread;
 mod tsc;
 

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A kernel thread bound to one CPU (the kernel crate has no kthread type).
+//! A kernel thread, optionally bound to one CPU (the kernel crate has no
+//! kthread type). Shared by time_bench and the page_pool.
 
 use kernel::bindings;
 use kernel::error::from_err_ptr;
 use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
+use kernel::str::CStr;
 use kernel::sync::aref::ARef;
 use kernel::task::Task;
 
@@ -21,7 +23,8 @@ pub(crate) struct KThread {
 }
 
 impl KThread {
-    /// Creates a kthread named `time_bench/<cpu>` bound to `cpu` and wakes it.
+    /// Creates a kthread bound to `cpu` and wakes it; it is named
+    /// `time_bench/<cpu>`.
     ///
     /// # Safety
     ///
@@ -32,16 +35,35 @@ impl KThread {
         data: *mut c_void,
         cpu: u32,
     ) -> Result<Self> {
+        // SAFETY: the caller's guarantees are this function's.
+        unsafe { Self::spawn(f, data, c"time_bench/%u", cpu, Some(cpu)) }
+    }
+
+    /// Creates a kthread named by `fmt` (a format with one `%u`, filled
+    /// with `arg`), bound to `bind` if given, and wakes it.
+    ///
+    /// # Safety
+    ///
+    /// `data` must stay valid for `f` until the returned value is dropped,
+    /// and `f` must be sound to call with `data` on another thread. `bind`
+    /// must be an online CPU.
+    pub(crate) unsafe fn spawn(
+        f: unsafe extern "C" fn(*mut c_void) -> c_int,
+        data: *mut c_void,
+        fmt: &CStr,
+        arg: u32,
+        bind: Option<u32>,
+    ) -> Result<Self> {
         // SAFETY: `f` and `data` meet `kthread_create_on_node`'s contract by
-        // this function's safety requirements; the format string is a valid
-        // C string that consumes the one `%u` argument given.
+        // this function's safety requirements; `fmt` is a valid C string
+        // that consumes the one `%u` argument given.
         let raw = unsafe {
             bindings::kthread_create_on_node(
                 Some(f),
                 data,
                 bindings::NUMA_NO_NODE,
-                c"time_bench/%u".as_char_ptr(),
-                cpu,
+                fmt.as_char_ptr(),
+                arg,
             )
         };
         let raw = from_err_ptr(raw)?;
@@ -49,9 +71,11 @@ impl KThread {
         // `Task` is a transparent wrapper of `task_struct`, and `ARef::from`
         // takes a reference of its own.
         let task: ARef<Task> = ARef::from(unsafe { &*raw.cast::<Task>() });
-        // SAFETY: the thread has not been woken yet, which `kthread_bind`
-        // requires; `cpu` comes from the caller's mask of online CPUs.
-        unsafe { bindings::kthread_bind(raw, cpu) };
+        if let Some(cpu) = bind {
+            // SAFETY: the thread has not been woken yet, which `kthread_bind`
+            // requires; `cpu` is online by the caller's guarantee.
+            unsafe { bindings::kthread_bind(raw, cpu) };
+        }
         task.wake_up();
         // INVARIANT: created, woken, referenced, not stopped.
         Ok(Self { task })
