@@ -6,6 +6,7 @@
 #                           (aliases: kbuilddir=DIR, KDIR=DIR)
 #   make run [BENCH=mods] [BENCH_ARGS=params] [ICOUNT=1]
 #                           set up, build, boot the test box, run the benchmark
+#   make upstream-bench     build the kernel's C page_pool bench (bench_page_pool)
 #   make test               set up, build, run every test
 #   make clean | install | rust-analyzer | kernel-tree | setup
 #
@@ -46,7 +47,7 @@ endif
 module_config = $(shell sed -n 's/^\(CONFIG_[A-Z0-9_]*=[ymn]\)[[:space:]]*$$/\1/p' .config)
 kbuild = $(MAKE) -C $(kdir) M=$(CURDIR) $(if $(LLVM),LLVM=$(LLVM)) $(module_config)
 
-.PHONY: all modules clean install rust-analyzer kernel-tree setup check-kdir run test
+.PHONY: all modules clean install rust-analyzer kernel-tree setup check-kdir run test upstream-bench
 
 all: modules
 
@@ -88,16 +89,28 @@ kernel-tree:
 setup:
 	scripts/setup-host.sh
 
+# The kernel's own C page_pool bench, built from $(kdir) outside the
+# repository; prints the path of bench_page_pool.ko.
+upstream_bench = $(if $(LLVM),LLVM=$(LLVM)) scripts/upstream-bench.sh --kdir "$(kdir)"
+upstream-bench:
+ifeq ($(kdir_default),1)
+	@[ -f $(kdir)/include/config/kernel.release ] || scripts/kernel-tree.sh >/dev/null
+endif
+	@$(upstream_bench)
+
 # The main job: everything from a fresh machine to the benchmark's dmesg.
 # BENCH="mod ..." picks the benchmarks, BENCH_ARGS="param=value ..." their
 # parameters; ICOUNT=1 times by instruction count (qemu -icount shift=0).
+# The upstream bench_page_pool is in the test box when the tree has it.
 BENCH ?= page_bench01
 run:
 	scripts/setup-host.sh
 	scripts/kernel-tree.sh >/dev/null
 	+$(MAKE) modules
+	ko=$$($(upstream_bench)) || \
+		{ ko=; echo "make run: continuing without the upstream bench_page_pool"; }; \
 	scripts/testbox.sh --kdir "$(kdir)" --scenario tests/guest/run-bench.sh $(if $(ICOUNT),--icount) \
-		--env PKRS_BENCH="$$PKRS_BENCH" --env PKRS_BENCH_ARGS="$$PKRS_BENCH_ARGS"
+		$${ko:+--ko "$$ko"} --env PKRS_BENCH="$$PKRS_BENCH" --env PKRS_BENCH_ARGS="$$PKRS_BENCH_ARGS"
 run: export PKRS_BENCH = $(BENCH)
 run: export PKRS_BENCH_ARGS = $(BENCH_ARGS)
 

@@ -4,19 +4,22 @@
 # serial console, and end QEMU (poweroff, or a hard timeout).
 #
 #   scripts/testbox.sh [--kdir DIR] [--smp N] [--timeout SEC] [--log FILE]
-#                      [--icount] [--env NAME=VALUE]... --scenario FILE
+#                      [--icount] [--env NAME=VALUE]... [--ko FILE]...
+#                      --scenario FILE
 #
 # In the guest: project modules in /lib/modules/pkrs/, the tree's own
 # modules (virtio_net, pktgen, ...) in /lib/modules/kernel/, the scenario at
 # /scenario.sh, the helpers of tests/guest/lib.sh at /lib.sh. Two virtio-net
 # NICs on one QEMU hub (eth0, eth1) are there for scenarios that send packets.
-# --env sets a variable in the scenario's environment.
+# --env sets a variable in the scenario's environment. --ko adds a module
+# built elsewhere (such as the upstream C page_pool bench) to
+# /lib/modules/kernel/.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 . "$here/lib.sh"
 
-kdir=$PKRS_CACHE/linux smp=2 timeout=600 log= scenario= icount= env=
+kdir=$PKRS_CACHE/linux smp=2 timeout=600 log= scenario= icount= env= kos=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kdir) kdir=$2; shift 2 ;;
@@ -25,11 +28,14 @@ while [ $# -gt 0 ]; do
 	--log) log=$2; shift 2 ;;
 	--scenario) scenario=$2; shift 2 ;;
 	--icount) icount="-icount shift=0"; shift ;;
+	--ko)
+		[[ ${2:-} == *.ko && -f ${2:-} ]] || pkrs_die "--ko wants a .ko file, not '${2:-}'"
+		kos+=("$2"); shift 2 ;;
 	--env)
 		[[ $2 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || pkrs_die "--env wants NAME=VALUE, not '$2'"
 		v=${2#*=} q="'\\''"
 		env+="export ${2%%=*}='${v//\'/$q}'"$'\n'; shift 2 ;;
-	-h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,19p' "$0"; exit 0 ;;
 	*) pkrs_die "unknown option $1 (see --help)" ;;
 	esac
 done
@@ -54,6 +60,9 @@ done <"$top/modules.order"
 for m in virtio_net net_failover failover pktgen veth; do
 	f=$(find "$kdir" -name "$m.ko" -print -quit)
 	[ -n "$f" ] && cp "$f" "$root/lib/modules/kernel/"
+done
+for f in "${kos[@]}"; do
+	cp "$f" "$root/lib/modules/kernel/"
 done
 cp "$top/tests/guest/lib.sh" "$root/lib.sh"
 cp "$scenario" "$root/scenario.sh"

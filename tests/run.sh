@@ -176,4 +176,23 @@ c "$m free_cpu equal to alloc_cpu is rejected" rejected "$log" $m.samecpu --reas
 c "$m ring_size not a power of two is rejected" rejected "$log" $m.ring100 --reason "invalid ring_size=100"
 c "$m ring_size above 4096 is rejected" rejected "$log" $m.ring8192 --reason "invalid ring_size=8192"
 check "no page_bench module is left loaded" left
+
+# --- the kernel's C page_pool bench, the reference column --------------------
+ub_ko=
+ubuild() { ub_ko=$(scripts/upstream-bench.sh --kdir "$kdir") && [ -f "$ub_ko" ]; }
+check "upstream C page_pool bench builds from the kernel tree" ubuild
+log=$out/testbox-upstream-bench.log
+if [ -z "$ub_ko" ]; then
+	fail "test box runs the upstream bench scenario" "no bench_page_pool.ko to load"
+elif ! scripts/testbox.sh --kdir "$kdir" --smp 2 --timeout 900 --ko "$ub_ko" \
+	--scenario tests/guest/upstream-bench.sh --log "$log" >/dev/null 2>"$out/testbox.err"; then
+	fail "test box runs the upstream bench scenario" "$(cat "$out/testbox.err")" "$(tail -n 20 "$log")"
+else
+	pass "test box runs the upstream bench scenario"
+fi
+# for_loop and atomic_inc run loops * 10 times: --loops is a minimum.
+c "bench_page_pool loads and prints one valid line per test" bench "$log" upstream.default \
+	--module bench_page_pool --loops 20000 "${baselines[@]}" --expect no-softirq-page_pool01 \
+	--expect no-softirq-page_pool02 --expect no-softirq-page_pool03
+c "rmmod bench_page_pool" ok "$log" upstream.rmmod
 finish

@@ -5,6 +5,11 @@
 //! (invoke count:<N> tsc_interval:<N>)`, with `CPU(<n>)` in place of
 //! `Per elem:` for the per-CPU lines of a concurrent run, and
 //! `Sum Type:<name> Average: <N> cycles(tsc) CPUs:<N> step:<N>`.
+//!
+//! The kernel's C time_bench (tools/testing/selftests/net/bench/page_pool/)
+//! prints the same lines but takes the ns decimals as the remainder divided
+//! by `invoke count / 1000`: the same figure when the count is a multiple of
+//! 1000, else a larger one, of up to 4 digits. Both are accepted.
 
 /// One parsed result line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,12 +56,12 @@ fn num<T: std::str::FromStr>(s: &str) -> Result<(T, &str), String> {
     Ok((v, &s[end..]))
 }
 
-/// Reads `<digits>.<exactly n digits>`.
-fn fixed(s: &str, n: usize) -> Result<(u64, u64, &str), String> {
+/// Reads `<digits>.<n to max digits>`.
+fn fixed(s: &str, n: usize, max: usize) -> Result<(u64, u64, &str), String> {
     let (int, s) = num::<u64>(s)?;
     let s = eat(s, ".")?;
     let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    if end != n {
+    if end < n || end > max {
         return Err(format!("expected {n} decimals at {s:?}"));
     }
     let frac = s[..end].parse().map_err(|_| "bad decimals".to_string())?;
@@ -92,11 +97,11 @@ pub fn parse_line(line: &str) -> Result<Option<BenchLine>, String> {
     };
     let (cycles, s) = num(s)?;
     let s = eat(s, " cycles(tsc) ")?;
-    let (ns, ns_milli, s) = fixed(s, 3)?;
+    let (ns, ns_milli, s) = fixed(s, 3, 4)?;
     let s = eat(s, " ns (step:")?;
     let (step, s) = num(s)?;
     let s = eat(s, ") - (measurement period time:")?;
-    let (period_sec, period_nsec, s) = fixed(s, 9)?;
+    let (period_sec, period_nsec, s) = fixed(s, 9, 9)?;
     let s = eat(s, " sec time_interval:")?;
     let (time_interval, s) = num(s)?;
     let s = eat(s, ") - (invoke count:")?;
@@ -174,8 +179,10 @@ impl BenchLine {
             ));
         }
         let ns = self.time_interval / self.invoked;
-        let milli = (self.time_interval % self.invoked) * 1000 / self.invoked;
-        if (self.ns, self.ns_milli) != (ns, milli) {
+        let rem = self.time_interval % self.invoked;
+        let milli = rem * 1000 / self.invoked;
+        let c_milli = rem / (self.invoked / 1000);
+        if self.ns != ns || (self.ns_milli != milli && self.ns_milli != c_milli) {
             return Err(format!(
                 "{who}: {}.{:03} ns != time_interval {} / invoke count {}",
                 self.ns, self.ns_milli, self.time_interval, self.invoked
@@ -219,13 +226,38 @@ mod tests {
 
     #[test]
     fn parses_upstream_c_bench_lines() {
-        let c = "bench_page_pool: Type:no-softirq-page_pool01 Per elem: 133 cycles(tsc) 51.536 ns \
-                 (step:0) - (measurement period time:0.103072000 sec time_interval:103072000) - \
-                 (invoke count:2000000 tsc_interval:267000000)";
+        // As bench_page_pool.ko (the kernel's C bench) printed it, loops=20000.
+        let c = "bench_page_pool: Type:no-softirq-page_pool01 Per elem: 180 cycles(tsc) 70.350 ns \
+                 (step:0) - (measurement period time:0.001407013 sec time_interval:1407013) - \
+                 (invoke count:20000 tsc_interval:3610724)";
         let l = parse_line(c).unwrap().unwrap();
+        assert_eq!(l.module, "bench_page_pool");
         assert_eq!(l.name, "no-softirq-page_pool01");
-        assert_eq!(l.cycles, 133);
-        l.validate(1000).unwrap();
+        assert_eq!((l.cycles, l.ns, l.ns_milli), (180, 70, 350));
+        l.validate(20000).unwrap();
+        let warn =
+            "bench_page_pool: time_bench_page_pool01_fast_path(): Cannot use page_pool fast-path";
+        assert_eq!(parse_line(warn).unwrap(), None);
+    }
+
+    #[test]
+    fn accepts_the_c_bench_decimals_for_counts_not_a_multiple_of_1000() {
+        // 76499 ns / 1500: 50 rem 1499; 1499 * 1000 / 1500 = 999 here,
+        // 1499 / (1500 / 1000) = 1499 in the C time_bench.
+        let line = |dec: &str| {
+            format!(
+                "bench_page_pool: Type:t Per elem: 100 cycles(tsc) 50.{dec} ns (step:0) - \
+                 (measurement period time:0.000076499 sec time_interval:76499) - \
+                 (invoke count:1500 tsc_interval:150000)"
+            )
+        };
+        for ok in ["999", "1499"] {
+            let l = parse_line(&line(ok)).unwrap().unwrap();
+            l.validate(1500).unwrap();
+        }
+        let l = parse_line(&line("998")).unwrap().unwrap();
+        assert!(l.validate(1500).is_err());
+        assert!(parse_line(&line("14990")).is_err());
     }
 
     #[test]
