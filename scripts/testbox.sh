@@ -42,7 +42,7 @@ mkdir -p "$root"/{bin,proc,sys,dev,tmp,lib/modules/pkrs,lib/modules/kernel}
 cp "$busybox" "$root/bin/busybox"
 for m in $(find "$top/kernel" -name '*.ko'); do cp "$m" "$root/lib/modules/pkrs/"; done
 for m in virtio_net net_failover failover pktgen veth; do
-	f=$(find "$kdir" -name "$m.ko" -print -quit)
+	f=$(find "$kdir/" -name "$m.ko" -print -quit)
 	[ -n "$f" ] && cp "$f" "$root/lib/modules/kernel/"
 done
 cp "$top/tests/guest/lib.sh" "$root/lib.sh"
