@@ -118,4 +118,7 @@ c "page_bench01 loops above U32_MAX is rejected" rejected "$log" page_bench01.lo
 c "page_bench01 max_order above MAX_PAGE_ORDER is rejected" rejected "$log" page_bench01.order11 --reason "invalid max_order=11"
 left() { grep -q '^@@PKRS-MODULES-LEFT 0$' "$log"; }
 check "no module is left loaded" left
+
+# --- push_remote (issue 6): refusals, then a test box with an ssh server ------
+. tests/push_remote.sh
 finish
