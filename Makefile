@@ -9,6 +9,9 @@
 #   make upstream-bench     build the kernel's C page_pool bench (bench_page_pool)
 #   make test               set up, build, run every test
 #   make clean | install | rust-analyzer | kernel-tree | setup
+#   make push_remote HOST=H [PORT=P] [USER=root] [PUSH_OPTS=...]
+#                           install the built modules on test host H over ssh
+#   make clean_remote HOST=H [PORT=P] [USER=root]   remove them again
 #
 # Without kbuildkdir, the running kernel's build tree is used when it has Rust
 # metadata (rust/libkernel.rmeta), else the project's default tree, which
@@ -48,6 +51,7 @@ module_config = $(shell sed -n 's/^\(CONFIG_[A-Z0-9_]*=[ymn]\)[[:space:]]*$$/\1/
 kbuild = $(MAKE) -C $(kdir) M=$(CURDIR) $(if $(LLVM),LLVM=$(LLVM)) $(module_config)
 
 .PHONY: all modules clean install rust-analyzer kernel-tree setup check-kdir run test upstream-bench
+.PHONY: push_remote clean_remote
 
 all: modules
 
@@ -117,3 +121,25 @@ run: export PKRS_BENCH_ARGS = $(BENCH_ARGS)
 # Every test; ends with "N passed, N failed".
 test:
 	tests/run.sh
+
+# Install the built modules on a test host over ssh (scripts/push_remote.sh;
+# no build here). HOST, PORT and USER are read from make's command line only
+# (not from the environment, where USER is the local user), taken verbatim
+# and handed to the script through the environment, never through the
+# recipe's shell: the script checks them. PUSH_OPTS: more options of the
+# script, split at blanks (no ~ or $ expansion), e.g.
+# PUSH_OPTS='-i /home/me/.ssh/testbox -o UserKnownHostsFile=/home/me/.ssh/testbox_hosts'.
+cmdline = $(if $(filter command line,$(origin $(1))),$(value $(1)),$(2))
+unexport HOST PORT PUSH_OPTS
+push_remote clean_remote: export PKRS_PUSH_HOST := $(call cmdline,HOST)
+push_remote clean_remote: export PKRS_PUSH_PORT := $(call cmdline,PORT)
+push_remote clean_remote: export PKRS_PUSH_USER := $(call cmdline,USER,root)
+push_remote clean_remote: export PKRS_PUSH_OPTS := $(value PUSH_OPTS)
+push_script = set -f; scripts/push_remote.sh $$PKRS_PUSH_OPTS -u "$$PKRS_PUSH_USER" \
+	$${PKRS_PUSH_PORT:+-p "$$PKRS_PUSH_PORT"}
+
+push_remote:
+	@$(push_script) -- "$$PKRS_PUSH_HOST"
+
+clean_remote:
+	@$(push_script) --delete -- "$$PKRS_PUSH_HOST"

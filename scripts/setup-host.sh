@@ -2,12 +2,13 @@
 # Install what building and testing the project needs on a Debian 12 host:
 # LLVM/clang 19 (the kernel tree is built with LLVM=-19), kernel build tools,
 # QEMU and busybox for the test box, rust-src and bindgen-cli for Rust
-# kernel modules. Idempotent: installs only what is missing.
+# kernel modules, ssh clients, rsync and dropbear (the test box's ssh server
+# in the push_remote tests). Idempotent: installs only what is missing.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 debs=(clang-19 lld-19 llvm-19 libclang-19-dev bc bison flex libelf-dev libssl-dev
-      cpio busybox-static qemu-system-x86 kmod make gcc rsync)
+      cpio busybox-static qemu-system-x86 kmod make gcc rsync openssh-client dropbear-bin)
 missing=()
 for p in "${debs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

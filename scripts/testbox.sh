@@ -5,6 +5,7 @@
 #
 #   scripts/testbox.sh [--kdir DIR] [--smp N] [--timeout SEC] [--log FILE]
 #                      [--icount] [--env NAME=VALUE]... [--ko FILE]...
+#                      [--ssh PORT] [--bin FILE]... [--extra DIR]...
 #                      --scenario FILE
 #
 # In the guest: project modules in /lib/modules/pkrs/, the tree's own
@@ -14,12 +15,17 @@
 # --env sets a variable in the scenario's environment. --ko adds a module
 # built elsewhere (such as the upstream C page_pool bench) to
 # /lib/modules/kernel/.
+# --ssh PORT adds a third NIC (MAC 52:54:00:00:00:10) on QEMU user networking,
+# isolated (restrict=on) but for host 127.0.0.1:PORT forwarded to guest port 22.
+# --bin FILE copies a host program and its shared libraries into the guest
+# (same paths); --extra DIR copies DIR's contents over the guest's root.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 . "$here/lib.sh"
 
-kdir=$PKRS_CACHE/linux smp=2 timeout=600 log= scenario= icount= env= kos=()
+kdir=$PKRS_CACHE/linux smp=2 timeout=600 log= scenario= icount= env= kos=() ssh_port=
+bins=() extras=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kdir) kdir=$2; shift 2 ;;
@@ -35,11 +41,18 @@ while [ $# -gt 0 ]; do
 		[[ $2 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || pkrs_die "--env wants NAME=VALUE, not '$2'"
 		v=${2#*=} q="'\\''"
 		env+="export ${2%%=*}='${v//\'/$q}'"$'\n'; shift 2 ;;
-	-h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+	--ssh) ssh_port=$2; shift 2 ;;
+	--bin) bins+=("$2"); shift 2 ;;
+	--extra) extras+=("$2"); shift 2 ;;
+	-h|--help) sed -n '2,21p' "$0"; exit 0 ;;
 	*) pkrs_die "unknown option $1 (see --help)" ;;
 	esac
 done
 [ -n "$scenario" ] && [ -f "$scenario" ] || pkrs_die "--scenario FILE is required"
+if [ -n "$ssh_port" ]; then
+	[[ $ssh_port =~ ^[1-9][0-9]{0,4}$ ]] && [ "$ssh_port" -le 65535 ] ||
+		pkrs_die "--ssh PORT: not a port number: $ssh_port"
+fi
 bz=$kdir/arch/x86/boot/bzImage
 [ -f "$bz" ] || pkrs_die "no kernel image at $bz: build the tree first (make kernel-tree)"
 busybox=$(command -v busybox) || pkrs_die "busybox not found: run scripts/setup-host.sh"
@@ -58,11 +71,24 @@ while read -r o; do
 	cp "$top/${o%.o}.ko" "$root/lib/modules/pkrs/"
 done <"$top/modules.order"
 for m in virtio_net net_failover failover pktgen veth; do
-	f=$(find "$kdir" -name "$m.ko" -print -quit)
+	f=$(find "$kdir/" -name "$m.ko" -print -quit)
 	[ -n "$f" ] && cp "$f" "$root/lib/modules/kernel/"
 done
 for f in "${kos[@]}"; do
 	cp "$f" "$root/lib/modules/kernel/"
+done
+# A program and the libraries ldd lists for it (and the dynamic loader),
+# each at its host path.
+for b in ${bins[@]+"${bins[@]}"}; do
+	[ -f "$b" ] || pkrs_die "--bin $b: no such file"
+	for f in "$b" $(ldd "$b" | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$f")"
+		cp -L "$f" "$root$f"
+	done
+done
+for d in ${extras[@]+"${extras[@]}"}; do
+	[ -d "$d" ] || pkrs_die "--extra $d: no such directory"
+	cp -R "$d/." "$root/"
 done
 cp "$top/tests/guest/lib.sh" "$root/lib.sh"
 cp "$scenario" "$root/scenario.sh"
@@ -86,6 +112,9 @@ chmod +x "$root/init"
 
 net="-netdev hubport,id=p0,hubid=0 -device virtio-net-pci,netdev=p0,mac=52:54:00:00:00:01
      -netdev hubport,id=p1,hubid=0 -device virtio-net-pci,netdev=p1,mac=52:54:00:00:00:02"
+[ -n "$ssh_port" ] && net="$net
+     -netdev user,id=u0,restrict=on,hostfwd=tcp:127.0.0.1:$ssh_port-:22
+     -device virtio-net-pci,netdev=u0,mac=52:54:00:00:00:10"
 out=${log:-$work/console.log}
 set +e
 # shellcheck disable=SC2086
@@ -93,7 +122,7 @@ timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg -cpu max $icoun
 	-m 1G -smp "$smp" -nographic -no-reboot -monitor none -serial stdio \
 	-kernel "$bz" -initrd "$work/initrd.gz" \
 	-append "console=ttyS0 panic=-1 oops=panic loglevel=1" $net </dev/null |
-	tr -d '\r' | tee "$out"
+	stdbuf -oL tr -d '\r' | tee "$out"
 rc=${PIPESTATUS[0]}
 set -e
 [ $rc = 124 ] && pkrs_die "QEMU timed out after ${timeout}s"

@@ -195,4 +195,7 @@ c "bench_page_pool loads and prints one valid line per test" bench "$log" upstre
 	--module bench_page_pool --loops 20000 "${baselines[@]}" --expect no-softirq-page_pool01 \
 	--expect no-softirq-page_pool02 --expect no-softirq-page_pool03
 c "rmmod bench_page_pool" ok "$log" upstream.rmmod
+
+# --- push_remote (issue 6): refusals, then a test box with an ssh server ------
+. tests/push_remote.sh
 finish
