@@ -55,11 +55,12 @@ kbuild = $(MAKE) -C $(kdir) M=$(CURDIR) $(if $(LLVM),LLVM=$(LLVM)) $(module_conf
 
 all: modules
 
-# A module added to config.default since .config was made is added to .config.
+# A module added to config.default since .config was made is added to
+# .config (one set to n, or to "# CONFIG_X is not set", stays off).
 .config: config.default
 	@if [ -f $@ ]; then \
 		for k in $$(sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=.*/\1/p' $<); do \
-			grep -q "^$$k=" $@ && continue; \
+			grep -Eq "^$$k=|^# $$k is not set" $@ && continue; \
 			grep "^$$k=" $< >>$@; echo "added to .config: $$(grep "^$$k=" $<)"; \
 		done; \
 		touch $@; \

@@ -34,6 +34,9 @@ fi
 
 pr=$(mktemp -d)
 pr_log=$out/testbox-push.log
+# The files a push copies: each module enabled in .config and built, and
+# the pkrs-bench helper.
+pr_files=$(( $(grep -c '\.o$' modules.order) + 1 ))
 pr_rel=$(tr '\0' '\n' <kernel/lib/time_bench.ko | sed -n 's/^vermagic=\([^ ]*\).*/\1/p')
 
 # --- refusals before any ssh: a stand-in ssh, scp, rsync record calls ------
@@ -174,7 +177,7 @@ push() {
 		grep -q "^installed: $extra/time_bench.ko$" "$pr/push.log" &&
 		grep -q "^installed: $extra/page_bench01.ko$" "$pr/push.log" &&
 		grep -q "^installed: $extra/prototype-kernel-rs/pkrs-bench$" "$pr/push.log" &&
-		grep -q "copying 3 files with rsync" "$pr/push.log" &&
+		grep -q "copying $pr_files files with rsync" "$pr/push.log" &&
 		grep -q "depmod -a $pr_rel: done" "$pr/push.log" &&
 		gssh "test -f $extra/time_bench.ko && test -f $extra/page_bench01.ko && grep -q time_bench.ko /lib/modules/$pr_rel/modules.dep && cat $extra/prototype-kernel-rs.manifest"
 }
@@ -206,7 +209,7 @@ check "make clean_remote removes exactly what was installed and reruns depmod" c
 copy_with() {
 	pr_script --copy "$1" >"$pr/copy.log" 2>&1; local rc=$?
 	cat "$pr/copy.log"
-	[ $rc = 0 ] && grep -q "copying 3 files with $1" "$pr/copy.log" &&
+	[ $rc = 0 ] && grep -q "copying $pr_files files with $1" "$pr/copy.log" &&
 		gssh "modprobe time_bench loops=2000 && modprobe -r time_bench" &&
 		pr_script --delete && glist >"$pr/after" && diff "$pr/before" "$pr/after"
 }

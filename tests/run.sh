@@ -135,6 +135,7 @@ c "$m loads with defaults and prints one valid line per test" bench "$log" $m.de
 c "rmmod $m" ok "$log" $m.rmmod
 c "$m page_order=3 max_outstanding=100 steps 1..64 then 100" bench "$log" $m.order3 \
 	--module $m --loops 2000 --expect outstanding_alloc_free:1,2,4,8,16,32,64,100
+c "$m loads and unloads again for the leak check" ok "$log" $m.leak.load $m.leak.rmmod
 c "$m leaks no page (free pages before/after a load)" ok "$log" $m.leak
 c "$m loops=0 is rejected with EINVAL" rejected "$log" $m.loops0 --reason "invalid loops=0"
 c "$m page_order above MAX_PAGE_ORDER is rejected" rejected "$log" $m.order11 --reason "invalid page_order=11"
@@ -147,7 +148,8 @@ c "$m runs on all CPUs and on parallel_cpus=1, with per-CPU and Sum lines" bench
 c "rmmod $m" ok "$log" $m.rmmod
 c "$m parallel_cpus=0 page_order=2 runs on every online CPU" bench "$log" $m.all \
 	--module $m --loops 5000 --concurrent alloc_free_parallel_cpus:2
-c "$m leaks no page" ok "$log" $m.leak
+c "$m loads and unloads again for the leak check" ok "$log" $m.leak.load $m.leak.rmmod
+c "$m leaks no page (free pages before/after a load)" ok "$log" $m.leak
 c "$m loops=0 is rejected with EINVAL" rejected "$log" $m.loops0 --reason "invalid loops=0"
 c "$m page_order above MAX_PAGE_ORDER is rejected" rejected "$log" $m.order11 --reason "invalid page_order=11"
 c "$m parallel_cpus above online CPUs is rejected" rejected "$log" $m.cpus --reason "invalid parallel_cpus=64"
@@ -159,7 +161,8 @@ c "$m loads with defaults: single, bulk and bulk+release for sizes $bulk" bench 
 c "rmmod $m" ok "$log" $m.rmmod
 c "$m max_bulk=512 runs bulk sizes up to 512" bench "$log" $m.max512 \
 	--module $m --loops 2000 --expect alloc_pages_bulk:$bulk,128,256,512
-c "$m leaks no page" ok "$log" $m.leak
+c "$m loads and unloads again for the leak check" ok "$log" $m.leak.load $m.leak.rmmod
+c "$m leaks no page (free pages before/after a load)" ok "$log" $m.leak
 c "$m loops=0 is rejected with EINVAL" rejected "$log" $m.loops0 --reason "invalid loops=0"
 c "$m max_bulk=0 is rejected" rejected "$log" $m.bulk0 --reason "invalid max_bulk=0"
 c "$m max_bulk=513 is rejected" rejected "$log" $m.bulk513 --reason "invalid max_bulk=513"
@@ -169,7 +172,8 @@ c "$m loads with defaults: same-CPU, cross-CPU and pipelined lines" bench "$log"
 	--module $m --loops 20000 "${baselines[@]}" $(sides 256)
 c "rmmod $m" ok "$log" $m.rmmod
 c "$m alloc_cpu=1 free_cpu=0 ring_size=1" bench "$log" $m.swap --module $m --loops 5000 $(sides 1)
-c "$m leaks no page" ok "$log" $m.leak
+c "$m loads and unloads again for the leak check" ok "$log" $m.leak.load $m.leak.rmmod
+c "$m leaks no page (free pages before/after a load)" ok "$log" $m.leak
 c "$m loops=0 is rejected with EINVAL" rejected "$log" $m.loops0 --reason "invalid loops=0"
 c "$m alloc_cpu not online is rejected" rejected "$log" $m.offline --reason "invalid alloc_cpu=64"
 c "$m free_cpu equal to alloc_cpu is rejected" rejected "$log" $m.samecpu --reason "invalid free_cpu=0"

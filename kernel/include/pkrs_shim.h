@@ -17,10 +17,10 @@ void pkrs_put_page(struct page *page);
 
 /*
  * alloc_pages_bulk() on the local memory node: fills the NULL entries of
- * pages[0..nr) with order-0 pages; returns how many entries are filled.
+ * pages[0..nr) with order-0 pages; returns the number of leading entries
+ * that are filled.
  */
-unsigned long pkrs_alloc_pages_bulk(gfp_t gfp, unsigned long nr,
-				    struct page **pages);
+int pkrs_alloc_pages_bulk(gfp_t gfp, int nr, struct page **pages);
 
 /* release_pages(): put_page() on each of pages[0..nr), batched. */
 void pkrs_release_pages(struct page **pages, int nr);

@@ -18,8 +18,7 @@ void pkrs_put_page(struct page *page)
 	put_page(page);
 }
 
-unsigned long pkrs_alloc_pages_bulk(gfp_t gfp, unsigned long nr,
-				    struct page **pages)
+int pkrs_alloc_pages_bulk(gfp_t gfp, int nr, struct page **pages)
 {
 	return alloc_pages_bulk(gfp, nr, pages);
 }

@@ -240,13 +240,20 @@ impl kernel::Module for PageBench05CrossCpu {
         let ring_size = *module_parameters::ring_size.value();
         let run_flags = *module_parameters::run_flags.value();
         time_bench::check_loops(loops)?;
-        for (name, cpu) in [("alloc_cpu", alloc_cpu), ("free_cpu", free_cpu)] {
+        // free_cpu matters only to the cross-CPU tests.
+        let cross = enabled(run_flags, BIT_CROSS_CPU) || enabled(run_flags, BIT_PIPELINED);
+        let mut check = KVec::new();
+        check.push(("alloc_cpu", alloc_cpu), GFP_KERNEL)?;
+        if cross {
+            check.push(("free_cpu", free_cpu), GFP_KERNEL)?;
+        }
+        for &(name, cpu) in check.iter() {
             if !is_online(cpu) {
                 pr_err!("invalid {}={}: CPU {} is not online\n", name, cpu, cpu);
                 return Err(EINVAL);
             }
         }
-        if alloc_cpu == free_cpu {
+        if cross && alloc_cpu == free_cpu {
             pr_err!(
                 "invalid free_cpu={}: it must differ from alloc_cpu\n",
                 free_cpu

@@ -50,9 +50,13 @@ impl PageRing {
     }
 
     /// Puts `page` in the slot at `cursor` and advances the cursor, or
-    /// gives the block back when that slot is still full (the ring is full).
+    /// gives the block back when that slot is still full (the ring is full)
+    /// or the block is not of the ring's order.
     #[inline]
     pub(crate) fn push(&self, cursor: &mut Cursor, page: Pages) -> Result<(), Pages> {
+        if page.order() != self.order {
+            return Err(page);
+        }
         let slot = &self.slots[cursor.0 & self.mask];
         let raw = page.into_raw();
         // Release: the consumer that takes the block sees it fully set up.

@@ -24,6 +24,10 @@ pub(crate) struct Pages {
     order: u32,
 }
 
+// SAFETY: a block of pages is not tied to the CPU or thread that allocated
+// it: any CPU may free it (page_bench05 measures exactly that).
+unsafe impl Send for Pages {}
+
 impl Pages {
     /// Allocates without sleeping, as a driver's RX refill does
     /// (`GFP_ATOMIC | __GFP_NOWARN`, compound for order > 0).
@@ -44,6 +48,12 @@ impl Pages {
         let page = NonNull::new(page).ok_or(ENOMEM)?;
         // INVARIANT: we own the allocation just made.
         Ok(Self { page, order })
+    }
+
+    /// The order of the block.
+    #[inline]
+    pub(crate) fn order(&self) -> u32 {
+        self.order
     }
 
     /// Gives up ownership: the caller now holds the reference.
@@ -120,16 +130,30 @@ impl PageArray {
         n
     }
 
-    /// Fills the empty ones among the first `n` slots with one call to
-    /// `alloc_pages_bulk()`. Returns how many of them are filled.
+    /// Fills the empty ones among the first `n` slots with
+    /// `alloc_pages_bulk()`: one call, and more only when a call stops short
+    /// (it may, on per-CPU list contention or a low watermark) but made
+    /// progress. Returns how many leading slots are filled.
     #[inline]
     pub(crate) fn fill_bulk(&mut self, n: usize) -> usize {
         let n = n.min(self.slots.len());
+        let nr = kernel::ffi::c_int::try_from(n).unwrap_or(kernel::ffi::c_int::MAX);
         let gfp = bindings::GFP_ATOMIC | bindings::__GFP_NOWARN;
-        // SAFETY: the first `n` slots are valid for reads and writes; the
-        // allocator fills only NULL slots, each with a page whose reference
-        // passes to us (INVARIANT kept), and leaves the others alone.
-        unsafe { shim_bindings::pkrs_alloc_pages_bulk(gfp, n, self.slots.as_mut_ptr()) }
+        let mut filled = 0;
+        loop {
+            // SAFETY: the first `nr` slots are valid for reads and writes;
+            // the allocator fills only NULL slots, each with a page whose
+            // reference passes to us (INVARIANT kept), and leaves the
+            // others alone.
+            let now =
+                unsafe { shim_bindings::pkrs_alloc_pages_bulk(gfp, nr, self.slots.as_mut_ptr()) };
+            // CAST: a count of slots, at most `nr`.
+            let now = now as usize;
+            if now >= n || now <= filled {
+                return now;
+            }
+            filled = now;
+        }
     }
 
     /// Frees the first `n` slots one page at a time (`__free_pages()`).

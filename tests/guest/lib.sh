@@ -30,12 +30,14 @@ free_pages() {
 		END { print n }' /proc/zoneinfo
 }
 
-# leak_check BEFORE TOLERANCE: fails when more than TOLERANCE pages are
-# missing since free_pages printed BEFORE.
+# leak_check BEFORE TOLERANCE: fails when the free pages differ by more
+# than TOLERANCE from BEFORE (printed by free_pages), either way: missing
+# pages are a leak, extra ones a double free.
 leak_check() {
 	after=$(free_pages)
-	echo "free pages: before $1, after $after, missing $(($1 - after)) (tolerance $2)"
-	[ $(($1 - after)) -le "$2" ]
+	d=$(($1 - after))
+	echo "free pages: before $1, after $after, missing $d (tolerance $2)"
+	[ $d -le "$2" ] && [ $d -ge "-$2" ]
 }
 
 # not CMD...: succeeds when CMD fails (for steps that must fail).

@@ -9,7 +9,7 @@ leak_run() {
 	local lid=$1 mod=$2 before; shift 2
 	before=$(free_pages)
 	step $lid.load insmod $PKRS_MODS/$mod.ko "$@"
-	rmmod $mod
+	step $lid.rmmod rmmod $mod
 	step $lid leak_check $before 128
 }
 

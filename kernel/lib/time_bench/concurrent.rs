@@ -168,18 +168,25 @@ pub(crate) fn measure<T: ?Sized + core::marker::Sync>(
     sync.all_done.wait_for_completion();
     drop(threads);
 
+    // A thread that failed first may have made the others give up with
+    // EINTR: report the first error that is not that.
+    let failed = jobs
+        .iter()
+        .zip(cpus)
+        .filter_map(|(job, &cpu)| job.result.err().map(|e| (e, cpu)))
+        .min_by_key(|(e, _)| *e == EINTR);
+    if let Some((e, cpu)) = failed {
+        pr_err!(
+            "ABORT: Type:{} CPU({}) (step:{}) failed: {:?}\n",
+            name,
+            cpu,
+            step,
+            e
+        );
+        return Err(e);
+    }
     let mut out = KVec::with_capacity(cpus.len(), GFP_KERNEL)?;
-    for (job, &cpu) in jobs.iter().zip(cpus) {
-        if let Err(e) = job.result {
-            pr_err!(
-                "ABORT: Type:{} CPU({}) (step:{}) failed: {:?}\n",
-                name,
-                cpu,
-                step,
-                e
-            );
-            return Err(e);
-        }
+    for job in jobs.iter() {
         out.push(job.rec.stats()?, GFP_KERNEL)?;
     }
     Ok(out)

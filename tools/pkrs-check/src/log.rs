@@ -68,9 +68,43 @@ pub fn find_step<'a>(steps: &'a [Step], id: &str) -> Option<&'a Step> {
     steps.iter().find(|s| s.id == id)
 }
 
+/// Whether a kernel log line reports a bug: a BUG or oops, a WARN_ON's
+/// "cut here" banner, a call trace, or a bad page state.
+pub fn is_kernel_trouble(line: &str) -> bool {
+    let line = strip_timestamp(line);
+    [
+        "BUG:",
+        "Oops:",
+        "------------[ cut here ]------------",
+        "Call Trace:",
+        "Bad page state",
+        "general protection fault",
+        "kernel BUG at",
+    ]
+    .iter()
+    .any(|p| line.contains(p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kernel_trouble_is_recognised() {
+        assert!(is_kernel_trouble(
+            "[    1.2] BUG: Bad page state in process insmod  pfn:01234"
+        ));
+        assert!(is_kernel_trouble(
+            "[    1.2] ------------[ cut here ]------------"
+        ));
+        assert!(is_kernel_trouble(" Call Trace:"));
+        assert!(!is_kernel_trouble(
+            "[    1.2] m: WARN: running under a hypervisor: compare ratios"
+        ));
+        assert!(!is_kernel_trouble(
+            "[    1.2] m: Type:for_loop Per elem: 1 cycles(tsc)"
+        ));
+    }
 
     #[test]
     fn strips_kernel_timestamps_only() {

@@ -4,7 +4,7 @@
 //! pkrs-check bench LOG STEP --module M --loops N --expect NAME[:A-B,C,...] ... [--concurrent NAME:CPUS ...]
 //! pkrs-check rejected LOG STEP --reason TEXT
 //! pkrs-check kunit LOG STEP --suite NAME --min N
-//! pkrs-check ok LOG STEP
+//! pkrs-check ok LOG STEP [STEP...]
 //! ```
 //! Prints one line saying what failed and exits 1; exits 0 silently on success.
 
@@ -179,18 +179,37 @@ fn run(args: &[String]) -> Result<(), String> {
     };
     let text = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
     let steps = log::parse_steps(&String::from_utf8_lossy(&text));
-    let step = log::find_step(&steps, id)
-        .ok_or_else(|| format!("step {id} is not in the log (crash or timeout?)"))?;
+    let step = find(&steps, id)?;
     match cmd.as_str() {
         "bench" => check_bench(step, rest),
         "rejected" => check_rejected(step, rest),
         "kunit" => check_kunit(step, rest),
-        "ok" if step.rc == 0 => Ok(()),
-        "ok" => Err(format!(
-            "exit {}: {:?} {:?}",
-            step.rc, step.output, step.dmesg
-        )),
+        // `ok LOG STEP [STEP...]`: each step exited 0.
+        "ok" => std::iter::once(id)
+            .chain(rest)
+            .try_for_each(|id| check_ok(find(&steps, id)?)),
         _ => Err(usage()),
+    }
+}
+
+/// The step `id`, provided the kernel reported no trouble during it.
+fn find<'a>(steps: &'a [log::Step], id: &str) -> Result<&'a log::Step, String> {
+    let step = log::find_step(steps, id)
+        .ok_or_else(|| format!("step {id} is not in the log (crash or timeout?)"))?;
+    match step.dmesg.iter().find(|l| log::is_kernel_trouble(l)) {
+        Some(l) => Err(format!("step {id}: the kernel reported trouble: {l:?}")),
+        None => Ok(step),
+    }
+}
+
+fn check_ok(step: &log::Step) -> Result<(), String> {
+    if step.rc == 0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "step {} exit {}: {:?} {:?}",
+            step.id, step.rc, step.output, step.dmesg
+        ))
     }
 }
 
