@@ -12,7 +12,7 @@ use kernel::sync::{new_spinlock, SpinLock};
 /// the compiler must assume reads and writes memory, so the loop around it
 /// is neither folded nor vectorised, at no cost on the CPU.
 #[inline(always)]
-fn barrier() {
+pub(crate) fn barrier() {
     // SAFETY: an empty instruction string does nothing at run time.
     unsafe { core::arch::asm!("", options(nostack, preserves_flags)) };
 }

@@ -16,7 +16,7 @@ pub(crate) mod baseline;
 pub(crate) mod concurrent;
 pub(crate) mod env;
 #[path = "../kthread.rs"]
-mod kthread;
+pub(crate) mod kthread;
 mod tsc;
 
 use kernel::prelude::*;

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Two page_pools behind one interface: the project's own, in Rust
+//! ([`native::RsPagePool`]), and the kernel's C page_pool
+//! ([`cpool::CPagePool`]). Benchmarks and drivers are generic over
+//! [`PagePool`], so both run the same code.
+//!
+//! A page_pool keeps the pages of an RX ring in use: a page comes back to
+//! the pool after the packet in it is done with, and goes out again
+//! without a trip through the page allocator, DMA-mapped once for the
+//! whole time it stays with the pool.
+//!
+//! # Contexts
+//!
+//! The *alloc side* of a pool ([`PagePool::alloc`],
+//! [`PagePool::recycle_direct`]) takes `&mut self`: one context at a time,
+//! in a driver the NAPI poll of the RX queue that owns the pool (softirq),
+//! never hard IRQ. Pages go back from any other context (another CPU, a
+//! socket, a workqueue) by dropping their handle. A pool is created and
+//! dropped in process context; dropping it while pages are still out is
+//! allowed, and the pool is freed when the last one comes back.
+
+#![allow(dead_code, reason = "each module uses a different part of the pool")]
+
+pub(crate) mod cpool;
+pub(crate) mod native;
+mod ring;
+
+use kernel::bindings;
+use kernel::debugfs::Dir;
+use kernel::device::Device;
+use kernel::dma::{DataDirection, DmaAddress};
+use kernel::prelude::*;
+use kernel::str::CStr;
+use kernel::sync::Arc;
+
+/// Map each page for DMA when it enters the pool, unmap it when it leaves.
+pub(crate) const DMA_MAP: u32 = 1 << 0;
+/// Sync `max_len` bytes at `offset` for the device when a page is recycled.
+pub(crate) const DMA_SYNC_DEV: u32 = 1 << 1;
+/// Zero pages as they enter the pool, on the slow path (native pool only).
+pub(crate) const PREZERO: u32 = 1 << 8;
+
+/// The largest ring of returned pages a pool may have (as upstream).
+pub(crate) const MAX_POOL_SIZE: u32 = 32768;
+
+/// How to build a pool.
+pub(crate) struct Params<'a> {
+    /// Names the pool in warnings and in debugfs.
+    pub(crate) name: &'static CStr,
+    /// Order of each page.
+    pub(crate) order: u32,
+    /// Size of the ring for pages returned from other contexts.
+    pub(crate) pool_size: u32,
+    /// NUMA node to allocate on (`NUMA_NO_NODE`: the local one).
+    pub(crate) nid: i32,
+    /// The device the pages are mapped for (with [`DMA_MAP`]).
+    pub(crate) dev: Option<&'a Device>,
+    /// Direction of the DMA mapping.
+    pub(crate) dma_dir: DataDirection,
+    /// Bytes synced for the device on recycle (with [`DMA_SYNC_DEV`]).
+    pub(crate) max_len: u32,
+    /// Where in the page the synced bytes start.
+    pub(crate) offset: u32,
+    /// [`DMA_MAP`], [`DMA_SYNC_DEV`], [`PREZERO`].
+    pub(crate) flags: u32,
+    /// Most pages out of the pool at once (handed out and not yet back);
+    /// 0 for no limit (native pool only).
+    pub(crate) max_outstanding: u32,
+}
+
+impl<'a> Params<'a> {
+    /// Parameters for order-0 pages without DMA, as the benchmarks use.
+    pub(crate) fn new(name: &'static CStr) -> Self {
+        Self {
+            name,
+            order: 0,
+            pool_size: 1024,
+            nid: bindings::NUMA_NO_NODE,
+            dev: None,
+            dma_dir: DataDirection::Bidirectional,
+            max_len: 0,
+            offset: 0,
+            flags: 0,
+            max_outstanding: 0,
+        }
+    }
+
+    /// Rejects what no pool can do, with a reason in the kernel log.
+    pub(crate) fn validate(&self) -> Result {
+        let bytes = (bindings::PAGE_SIZE as u64) << self.order.min(31);
+        let reason = if self.order > bindings::MAX_PAGE_ORDER {
+            Some("order above MAX_PAGE_ORDER")
+        } else if self.pool_size == 0 || self.pool_size > MAX_POOL_SIZE {
+            Some("pool_size must be 1 to 32768")
+        } else if self.flags & !(DMA_MAP | DMA_SYNC_DEV | PREZERO) != 0 {
+            Some("unknown flags")
+        } else if self.flags & DMA_MAP != 0 && self.dev.is_none() {
+            Some("DMA_MAP needs a device")
+        } else if self.flags & DMA_SYNC_DEV != 0 && self.flags & DMA_MAP == 0 {
+            Some("DMA_SYNC_DEV needs DMA_MAP")
+        } else if self.flags & DMA_SYNC_DEV != 0 && self.max_len == 0 {
+            Some("DMA_SYNC_DEV needs max_len")
+        } else if u64::from(self.offset) + u64::from(self.max_len) > bytes {
+            Some("offset + max_len past the end of the page")
+        } else {
+            None
+        };
+        match reason {
+            Some(r) => {
+                pr_err!(
+                    "page_pool {}: invalid parameters: {} (order {}, pool_size {}, flags {:#x})\n",
+                    self.name.to_str().unwrap_or("?"),
+                    r,
+                    self.order,
+                    self.pool_size,
+                    self.flags
+                );
+                Err(EINVAL)
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+/// The C `struct device` of a [`Device`].
+pub(crate) fn dev_raw(dev: &Device) -> *mut bindings::device {
+    // CAST: `Device` is a `#[repr(transparent)]` wrapper of
+    // `Opaque<bindings::device>` (rust/kernel/device.rs), itself a
+    // transparent wrapper of the C struct, so the addresses are the same;
+    // the kernel crate keeps its own accessor private.
+    core::ptr::from_ref(dev).cast_mut().cast()
+}
+
+/// A page handed out by a pool. Dropping the handle gives the page back to
+/// its pool, from any context; [`PagePool::recycle_direct`] is the faster
+/// return on the alloc side.
+pub(crate) trait PoolPage: Send {
+    /// The `struct page` (the head page for order > 0).
+    fn as_raw(&self) -> *mut bindings::page;
+    /// The page's DMA address (0 without [`DMA_MAP`]).
+    fn dma_addr(&self) -> DmaAddress;
+}
+
+/// What both page_pools offer. See the module documentation for contexts.
+pub(crate) trait PagePool: Send + Sized + Unpin {
+    /// The handle of a page of this pool.
+    type Page: PoolPage;
+
+    /// Short name of the implementation in result lines: `rs` or `c`.
+    const KIND: &'static str;
+
+    /// Creates a pool; `domain` holds its debugfs directory and finishes
+    /// its destruction if pages are still out when it is dropped.
+    fn new(params: &Params<'_>, domain: &Arc<PoolDomain>) -> Result<Self>;
+
+    /// A page from the pool: from its cache (the fast path), else from the
+    /// ring of returned pages, else from the page allocator.
+    fn alloc(&mut self) -> Result<Self::Page>;
+
+    /// Returns a page straight into the pool's cache (the XDP_DROP case).
+    fn recycle_direct(&mut self, page: Self::Page);
+
+    /// The pool's counters.
+    fn stats(&self) -> Stats;
+}
+
+/// A pool's counters, named as upstream's `page_pool_stats`, plus the
+/// in-flight accounting and the native pool's own.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Stats {
+    /// Allocations served from the cache.
+    pub(crate) alloc_fast: u64,
+    /// Slow-path calls (order 0: one bulk allocation each).
+    pub(crate) alloc_slow: u64,
+    /// Slow-path allocations of order > 0.
+    pub(crate) alloc_slow_high_order: u64,
+    /// Times the ring was found empty on a refill.
+    pub(crate) alloc_empty: u64,
+    /// Refills of the cache from the ring.
+    pub(crate) alloc_refill: u64,
+    /// Pages from the ring released for being on the wrong NUMA node.
+    pub(crate) alloc_waive: u64,
+    /// Direct recycles into the cache.
+    pub(crate) recycle_cached: u64,
+    /// Direct recycles that found the cache full.
+    pub(crate) recycle_cache_full: u64,
+    /// Pages returned into the ring.
+    pub(crate) recycle_ring: u64,
+    /// Returns that found the ring full (the page is released).
+    pub(crate) recycle_ring_full: u64,
+    /// Returns of pages someone else still holds (released, not recycled).
+    pub(crate) recycle_released_refcnt: u64,
+    /// Allocations refused by the outstanding-pages limit (native pool).
+    pub(crate) alloc_over_limit: u64,
+    /// Pages that entered the pool.
+    pub(crate) hold: u64,
+    /// Pages that left the pool.
+    pub(crate) release: u64,
+    /// Pages handed out and not yet back (native pool; 0 for the C pool).
+    pub(crate) outstanding: u64,
+}
+
+impl Stats {
+    /// Pages the pool is responsible for: in its cache, in its ring, out.
+    pub(crate) fn inflight(&self) -> u64 {
+        self.hold.wrapping_sub(self.release)
+    }
+}
+
+impl core::fmt::Debug for Stats {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let rows: [(&str, u64); 16] = [
+            ("alloc_fast", self.alloc_fast),
+            ("alloc_slow", self.alloc_slow),
+            ("alloc_slow_high_order", self.alloc_slow_high_order),
+            ("alloc_empty", self.alloc_empty),
+            ("alloc_refill", self.alloc_refill),
+            ("alloc_waive", self.alloc_waive),
+            ("recycle_cached", self.recycle_cached),
+            ("recycle_cache_full", self.recycle_cache_full),
+            ("recycle_ring", self.recycle_ring),
+            ("recycle_ring_full", self.recycle_ring_full),
+            ("recycle_released_refcnt", self.recycle_released_refcnt),
+            ("alloc_over_limit", self.alloc_over_limit),
+            ("hold", self.hold),
+            ("release", self.release),
+            ("inflight", self.inflight()),
+            ("outstanding", self.outstanding),
+        ];
+        for (name, v) in rows {
+            writeln!(f, "{name} {v}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The pools of one module: their debugfs directory
+/// (`/sys/kernel/debug/<name>/`) and the reaper that finishes destroying
+/// native pools whose pages were still out when they were dropped.
+///
+/// The module keeps the returned [`DomainHandle`] for its lifetime; its
+/// drop stops the reaper (pools must be dropped before it).
+#[pin_data]
+pub(crate) struct PoolDomain {
+    pub(crate) dir: Dir,
+    #[pin]
+    pub(crate) reaper: native::Reaper,
+}
+
+/// The owner's handle of a [`PoolDomain`]: keeps its reaper thread.
+pub(crate) struct DomainHandle {
+    domain: Arc<PoolDomain>,
+    thread: Option<crate::time_bench::kthread::KThread>,
+}
+
+impl DomainHandle {
+    /// A domain with debugfs directory `name`; a pool still waiting for
+    /// its pages is reported every `warn_secs` seconds.
+    pub(crate) fn new(name: &'static CStr, warn_secs: u32) -> Result<Self> {
+        let domain = Arc::pin_init(
+            try_pin_init!(PoolDomain {
+                dir: Dir::new(name),
+                reaper <- native::Reaper::new(warn_secs),
+            }),
+            GFP_KERNEL,
+        )?;
+        let p: *const PoolDomain = &*domain;
+        // SAFETY: the thread only borrows the domain, which `DomainHandle`
+        // keeps alive (it holds an `Arc`) until after it stops the thread.
+        let thread = unsafe {
+            crate::time_bench::kthread::KThread::spawn(
+                native::reaper_thread,
+                p.cast_mut().cast(),
+                c"pkrs_pp_reaper/%u",
+                0,
+                None,
+            )?
+        };
+        Ok(DomainHandle {
+            domain,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl PoolDomain {
+    /// Native pools destroyed but still waiting for pages.
+    pub(crate) fn pending(&self) -> usize {
+        self.reaper.pending()
+    }
+}
+
+impl DomainHandle {
+    /// The domain, for creating pools.
+    pub(crate) fn domain(&self) -> &Arc<PoolDomain> {
+        &self.domain
+    }
+}
+
+impl Drop for DomainHandle {
+    fn drop(&mut self) {
+        // Stops (and waits for) the reaper thread first, then gives the
+        // pools still waiting a last chance.
+        drop(self.thread.take());
+        self.domain.reaper.shutdown();
+    }
+}
