@@ -107,7 +107,7 @@ endif
 # BENCH="mod ..." picks the benchmarks, BENCH_ARGS="param=value ..." their
 # parameters; ICOUNT=1 times by instruction count (qemu -icount shift=0).
 # The upstream bench_page_pool is in the test box when the tree has it.
-BENCH ?= page_bench01
+BENCH ?= page_pool_bench bench_page_pool page_bench01
 run:
 	scripts/setup-host.sh
 	scripts/kernel-tree.sh >/dev/null

@@ -181,6 +181,52 @@ c "$m ring_size not a power of two is rejected" rejected "$log" $m.ring100 --rea
 c "$m ring_size above 4096 is rejected" rejected "$log" $m.ring8192 --reason "invalid ring_size=8192"
 check "no page_bench module is left loaded" left
 
+# --- page_pool: page_pool_test (KUnit, load-time checks) and page_pool_bench ---
+log=$out/testbox-page-pool.log
+if ! scripts/testbox.sh --kdir "$kdir" --smp 2 --timeout 900 \
+	--scenario tests/guest/page-pool.sh --log "$log" >/dev/null 2>"$out/testbox.err"; then
+	fail "test box boots and runs the page_pool scenario" "$(cat "$out/testbox.err")" "$(tail -n 20 "$log")"
+else
+	pass "test box boots and runs the page_pool scenario"
+fi
+m=page_pool_test
+c "$m loads: both pools take and return pages with default parameters" ok "$log" $m.default
+c "KUnit pkrs_page_pool passes (counters, limit, drop with pages out, concurrent returns, DMA, pre-zero, bad parameters)" \
+	kunit "$log" $m.default --suite pkrs_page_pool --min 10
+c "a pool dropped with pages out is freed only after they are back, with a warning meanwhile" \
+	logged "$log" $m.default "page_pool destroy: dropped with 3 pages out" "page_pool destroy: 1 pages still out"
+c "debugfs shows the resident pool's counters (50 cached, 50 through the ring, none out)" ok "$log" $m.stats
+c "rmmod $m (the resident pool and its reaper go)" ok "$log" $m.rmmod
+c "$m loads and unloads again for the leak check" ok "$log" $m.leak.load $m.leak.rmmod
+c "$m leaks no page (free pages before/after a load)" ok "$log" $m.leak
+c "$m pool_flags=3: DMA-mapped pools for the virtio NIC, synced for the device" ok "$log" $m.dma
+c "$m pool_order=3 with pre-zeroing (native) works" ok "$log" $m.order3
+c "a pool order above MAX_PAGE_ORDER is rejected with EINVAL" rejected "$log" $m.order11 --reason "invalid parameters: order above MAX_PAGE_ORDER"
+c "a pool size of 0 is rejected" rejected "$log" $m.size0 --reason "pool_size must be 1 to 32768 (order 0, pool_size 0,"
+c "a pool size of 40000 is rejected" rejected "$log" $m.size40000 --reason "pool_size must be 1 to 32768 (order 0, pool_size 40000,"
+c "DMA_MAP without a device is rejected" rejected "$log" $m.nodev --reason "DMA_MAP needs a device"
+c "DMA_SYNC_DEV without DMA_MAP is rejected" rejected "$log" $m.syncnomap --reason "DMA_SYNC_DEV needs DMA_MAP"
+c "failing page allocations (fail_page_alloc): both pools return ENOMEM, counters stay right" ok "$log" $m.fail $m.fail.rmmod
+c "the failure check ran for both pools" logged "$log" $m.fail \
+	"alloc_failure: rs pool: 8 allocations failed with ENOMEM; hold 0 release 0 outstanding 0" \
+	"alloc_failure: c pool: 8 allocations failed with ENOMEM; hold 0 release 0 outstanding 0"
+m=page_pool_bench
+pp=()
+for k in rs c; do
+	for ctx in no-softirq softirq dma; do
+		for t in 1 2 3; do pp+=(--expect $k-$ctx-page_pool0$t); done
+	done
+	pp+=(--expect $k-cross_cpu_alloc --concurrent $k-cross_cpu_return:1)
+done
+c "$m prints one valid line per test and pool (01-03, softirq, DMA, cross-CPU)" bench "$log" $m.default \
+	--module $m --loops 20000 "${baselines[@]}" "${pp[@]}"
+c "rmmod $m" ok "$log" $m.rmmod
+c "$m loads and unloads again for the leak check" ok "$log" $m.leak.load $m.leak.rmmod
+c "$m leaks no page (free pages before/after a load)" ok "$log" $m.leak
+c "$m loops=0 is rejected with EINVAL" rejected "$log" $m.loops0 --reason "invalid loops=0"
+c "$m returning_cpus above the other online CPUs is rejected" rejected "$log" $m.cpus --reason "invalid returning_cpus=2"
+check "no page_pool module is left loaded" left
+
 # --- the kernel's C page_pool bench, the reference column --------------------
 ub_ko=
 ubuild() { ub_ko=$(scripts/upstream-bench.sh --kdir "$kdir") && [ -f "$ub_ko" ]; }

@@ -9,7 +9,6 @@ use crate::page_pool::{DomainHandle, PagePool, Params, PoolPage, DMA_MAP, DMA_SY
 use crate::shim_bindings as shim;
 use crate::softirq;
 use crate::time_bench::{self, concurrent, enabled, Record};
-use kernel::bindings;
 use kernel::device::Device;
 use kernel::dma::DataDirection;
 use kernel::prelude::*;
@@ -56,29 +55,6 @@ pub(crate) struct Bench {
     dev: Option<ARef<Device>>,
 }
 
-/// A device to map pages for: the first virtio PCI device (the test box's
-/// NICs), whichever driver has it.
-fn dma_device() -> Option<ARef<Device>> {
-    // CAST: `PCI_ANY_ID` is the all-ones device ID.
-    // SAFETY: looks up a PCI device, taking a reference when found.
-    let pdev = unsafe {
-        bindings::pci_get_device(
-            bindings::PCI_VENDOR_ID_REDHAT_QUMRANET,
-            bindings::PCI_ANY_ID as u32,
-            core::ptr::null_mut(),
-        )
-    };
-    if pdev.is_null() {
-        return None;
-    }
-    // SAFETY: `pdev` is live (we hold a reference); `get_device` takes one
-    // of its own on the embedded `struct device`.
-    let dev = unsafe { Device::get_device(&raw mut (*pdev).dev) };
-    // SAFETY: drops the reference `pci_get_device` took.
-    unsafe { bindings::pci_dev_put(pdev) };
-    Some(dev)
-}
-
 impl Bench {
     pub(crate) fn new(loops: u32, run_flags: u32, returning_cpus: u32) -> Result<Self> {
         time_bench::check_loops(loops)?;
@@ -100,7 +76,7 @@ impl Bench {
             run_flags,
             returning,
             domain: DomainHandle::new(c"page_pool_bench", 60)?,
-            dev: dma_device(),
+            dev: crate::page_pool::dma_device(),
         })
     }
 

@@ -5,6 +5,7 @@
 //! pkrs-check rejected LOG STEP --reason TEXT
 //! pkrs-check kunit LOG STEP --suite NAME --min N
 //! pkrs-check ok LOG STEP [STEP...]
+//! pkrs-check logged LOG STEP TEXT...
 //! ```
 //! Prints one line saying what failed and exits 1; exits 0 silently on success.
 
@@ -13,7 +14,7 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 fn usage() -> String {
-    "usage: pkrs-check (bench|rejected|kunit|ok) LOG STEP [options]".into()
+    "usage: pkrs-check (bench|rejected|kunit|ok|logged) LOG STEP [options]".into()
 }
 
 /// `NAME`, or `NAME:STEPS` where STEPS is a comma-separated list of steps
@@ -184,6 +185,14 @@ fn run(args: &[String]) -> Result<(), String> {
         "bench" => check_bench(step, rest),
         "rejected" => check_rejected(step, rest),
         "kunit" => check_kunit(step, rest),
+        // `logged LOG STEP TEXT...`: each TEXT is in a kernel log line.
+        "logged" => rest.iter().try_for_each(|t| {
+            if step.dmesg.iter().any(|l| l.contains(t.as_str())) {
+                Ok(())
+            } else {
+                Err(format!("no kernel log line with {t:?} in step {id}"))
+            }
+        }),
         // `ok LOG STEP [STEP...]`: each step exited 0.
         "ok" => std::iter::once(id)
             .chain(rest)

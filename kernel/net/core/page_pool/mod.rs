@@ -32,6 +32,7 @@ use kernel::device::Device;
 use kernel::dma::{DataDirection, DmaAddress};
 use kernel::prelude::*;
 use kernel::str::CStr;
+use kernel::sync::aref::ARef;
 use kernel::sync::Arc;
 
 /// Map each page for DMA when it enters the pool, unmap it when it leaves.
@@ -130,6 +131,29 @@ pub(crate) fn dev_raw(dev: &Device) -> *mut bindings::device {
     // transparent wrapper of the C struct, so the addresses are the same;
     // the kernel crate keeps its own accessor private.
     core::ptr::from_ref(dev).cast_mut().cast()
+}
+
+/// A device to map pages for: the first virtio PCI device (the test box's
+/// NICs), whichever driver has it.
+pub(crate) fn dma_device() -> Option<ARef<Device>> {
+    // CAST: `PCI_ANY_ID` is the all-ones device ID.
+    // SAFETY: looks up a PCI device, taking a reference when found.
+    let pdev = unsafe {
+        bindings::pci_get_device(
+            bindings::PCI_VENDOR_ID_REDHAT_QUMRANET,
+            bindings::PCI_ANY_ID as u32,
+            core::ptr::null_mut(),
+        )
+    };
+    if pdev.is_null() {
+        return None;
+    }
+    // SAFETY: `pdev` is live (we hold a reference); `get_device` takes one
+    // of its own on the embedded `struct device`.
+    let dev = unsafe { Device::get_device(&raw mut (*pdev).dev) };
+    // SAFETY: drops the reference `pci_get_device` took.
+    unsafe { bindings::pci_dev_put(pdev) };
+    Some(dev)
 }
 
 /// A page handed out by a pool. Dropping the handle gives the page back to

@@ -383,6 +383,9 @@ pub(crate) struct RsPagePool {
 // SAFETY: the owner may move between threads (it is used from one context
 // at a time, as `&mut self` guarantees); what it points to is `Send`.
 unsafe impl Send for RsPagePool {}
+// SAFETY: through `&self` the owner only reads its parameters and the
+// atomics of `Shared` (`stats`); everything else takes `&mut self`.
+unsafe impl Sync for RsPagePool {}
 
 impl RsPagePool {
     #[inline(always)]
@@ -801,8 +804,8 @@ impl Reaper {
                     "page_pool {}: {} pages still out {} s after it was dropped\n",
                     p.name().to_str().unwrap_or("?"),
                     p.out(),
-                    // CAST: jiffies to seconds, for a message.
-                    waited / u64::from(bindings::HZ)
+                    // SAFETY: a pure conversion.
+                    unsafe { bindings::jiffies64_to_msecs(waited) } / 1000
                 );
                 p.next_warn = waited + warn;
             }

@@ -1,0 +1,62 @@
+# page_pool_test and page_pool_bench: KUnit, load-time checks, debugfs,
+# leaks, bad parameters, allocation failures.
+. /lib.sh
+
+# leak_run ID MODULE ARGS...: a load and unload, then the free pages must be
+# as before (see page-bench.sh).
+leak_run() {
+	local lid=$1 mod=$2 before; shift 2
+	before=$(free_pages)
+	step $lid.load insmod $PKRS_MODS/$mod.ko "$@"
+	step $lid.rmmod rmmod $mod
+	step $lid leak_check $before 128
+}
+
+# The resident pool's counters: 100 pages out, 50 back directly, 50
+# through the ring.
+resident_stats() {
+	cat "$1" &&
+	awk '{ v[$1] = $2 } END {
+		exit !(v["outstanding"] == 0 && v["recycle_cached"] == 50 &&
+		       v["recycle_ring"] == 50 && v["inflight"] == v["hold"] - v["release"] &&
+		       v["inflight"] >= 100 && v["alloc_fast"] + v["alloc_slow"] > 0) }' "$1"
+}
+
+m=page_pool_test
+if [ -f $PKRS_MODS/$m.ko ]; then
+	step $m.default insmod $PKRS_MODS/$m.ko
+	step $m.stats resident_stats /sys/kernel/debug/page_pool_test/resident/stats
+	step $m.rmmod rmmod $m
+	leak_run $m.leak $m
+	step $m.dma insmod $PKRS_MODS/$m.ko pool_flags=3
+	rmmod $m
+	step $m.order3 insmod $PKRS_MODS/$m.ko pool_order=3 pool_flags=256
+	rmmod $m
+	step $m.order11 insmod $PKRS_MODS/$m.ko pool_order=11
+	step $m.size0 insmod $PKRS_MODS/$m.ko pool_size=0
+	step $m.size40000 insmod $PKRS_MODS/$m.ko pool_size=40000
+	step $m.nodev insmod $PKRS_MODS/$m.ko pool_flags=1 dma_device=0
+	step $m.syncnomap insmod $PKRS_MODS/$m.ko pool_flags=2
+
+	# Allocation failures: every page allocation of the insmod process
+	# that cannot sleep fails (fail_page_alloc with a task filter).
+	fi=/sys/kernel/debug/fail_page_alloc
+	echo 0 >$fi/verbose
+	echo 0 >$fi/min-order
+	echo Y >$fi/task-filter
+	echo -1 >$fi/times
+	echo 100 >$fi/probability
+	step $m.fail sh -c "echo 1 >/proc/self/make-it-fail && exec insmod $PKRS_MODS/$m.ko expect_alloc_failure=1"
+	echo 0 >$fi/probability
+	step $m.fail.rmmod rmmod $m
+fi
+
+m=page_pool_bench
+if [ -f $PKRS_MODS/$m.ko ]; then
+	step $m.default insmod $PKRS_MODS/$m.ko loops=20000
+	step $m.rmmod rmmod $m
+	leak_run $m.leak $m loops=20000
+	step $m.loops0 insmod $PKRS_MODS/$m.ko loops=0
+	step $m.cpus insmod $PKRS_MODS/$m.ko returning_cpus=2
+fi
+echo "@@PKRS-MODULES-LEFT $(grep -c . /proc/modules)"
