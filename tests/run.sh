@@ -192,7 +192,7 @@ fi
 m=page_pool_test
 c "$m loads: both pools take and return pages with default parameters" ok "$log" $m.default
 c "KUnit pkrs_page_pool passes (counters, limit, drop with pages out, concurrent returns, DMA, pre-zero, bad parameters)" \
-	kunit "$log" $m.default --suite pkrs_page_pool --min 10
+	kunit "$log" $m.default --suite pkrs_page_pool --min 11
 c "a pool dropped with pages out is freed only after they are back, with a warning meanwhile" \
 	logged "$log" $m.default "page_pool destroy: dropped with 3 pages out" "page_pool destroy: 1 pages still out"
 c "debugfs shows the resident pool's counters (50 cached, 50 through the ring, none out)" ok "$log" $m.stats

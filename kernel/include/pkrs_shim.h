@@ -22,6 +22,14 @@ void pkrs_put_page(struct page *page);
  */
 int pkrs_alloc_pages_bulk(gfp_t gfp, int nr, struct page **pages);
 
+/* The same on node nid (NUMA_NO_NODE: the local one). */
+int pkrs_alloc_pages_bulk_node(gfp_t gfp, int nid, int nr, struct page **pages);
+/* alloc_pages_node(): 2^order pages on node nid (NUMA_NO_NODE: local). */
+struct page *pkrs_alloc_pages_node(int nid, gfp_t gfp, unsigned int order);
+/* numa_mem_id(): the memory node of this CPU; page_to_nid(). */
+int pkrs_numa_mem_id(void);
+int pkrs_page_to_nid(struct page *page);
+
 /* release_pages(): put_page() on each of pages[0..nr), batched. */
 void pkrs_release_pages(struct page **pages, int nr);
 

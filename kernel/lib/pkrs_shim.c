@@ -23,6 +23,26 @@ int pkrs_alloc_pages_bulk(gfp_t gfp, int nr, struct page **pages)
 	return alloc_pages_bulk(gfp, nr, pages);
 }
 
+int pkrs_alloc_pages_bulk_node(gfp_t gfp, int nid, int nr, struct page **pages)
+{
+	return alloc_pages_bulk_node(gfp, nid, nr, pages);
+}
+
+struct page *pkrs_alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
+{
+	return alloc_pages_node(nid, gfp, order);
+}
+
+int pkrs_numa_mem_id(void)
+{
+	return numa_mem_id();
+}
+
+int pkrs_page_to_nid(struct page *page)
+{
+	return page_to_nid(page);
+}
+
 void pkrs_release_pages(struct page **pages, int nr)
 {
 	release_pages(pages, nr);

@@ -181,8 +181,9 @@ impl Bench {
             &*cross,
             cross_side::<P>,
         );
-        // Pages still in transit go back before the pool is dropped.
-        cross.queue.lock().clear();
+        // Pages still in transit go back before the pool is dropped (out of
+        // the spinlock: returns may take locks of their own).
+        drop(core::mem::take(&mut *cross.queue.lock()));
         let stats = r?;
         let alloc = CString::try_from_fmt(fmt!("{}-cross_cpu_alloc", P::KIND))?;
         let ret = CString::try_from_fmt(fmt!("{}-cross_cpu_return", P::KIND))?;
@@ -287,15 +288,19 @@ fn cross_side<P: PagePool>(rec: &mut Record, c: &Cross<P>) -> Result {
     r
 }
 
-/// Thread 0: allocates `loops` pages and hands them over in batches.
+/// Thread 0: allocates `loops` pages and hands them over in batches. The
+/// pool's lock is only ever taken here, once per batch.
 fn cross_alloc<P: PagePool>(rec: &mut Record, c: &Cross<P>) -> Result {
     let mut batch = KVec::with_capacity(BATCH, GFP_KERNEL)?;
-    let mut pool = c.pool.lock();
+    let mut left = rec.loops;
     rec.start();
-    for i in 0..rec.loops {
-        batch.push_within_capacity(pool.alloc()?).map_err(|_| EIO)?;
-        if batch.len() < BATCH && i + 1 < rec.loops {
-            continue;
+    while left > 0 {
+        {
+            let mut pool = c.pool.lock();
+            while batch.len() < BATCH && left > 0 {
+                batch.push_within_capacity(pool.alloc()?).map_err(|_| EIO)?;
+                left -= 1;
+            }
         }
         loop {
             let mut q = c.queue.lock();

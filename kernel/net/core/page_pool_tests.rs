@@ -49,6 +49,9 @@ mod tests {
         // DMA_SYNC_DEV without DMA_MAP.
         assert!(expect_einval::<P>(d, &p));
         let mut p = base();
+        p.nid = 7;
+        assert!(expect_einval::<P>(d, &p));
+        let mut p = base();
         p.flags = 1 << 5;
         // Unknown flag.
         assert!(expect_einval::<P>(d, &p));
@@ -138,6 +141,28 @@ mod tests {
         assert_eq!(v[5], 5);
         // No page left the pool.
         assert_eq!(v[2], v[0]);
+        Ok(())
+    }
+
+    #[test]
+    fn rs_tiny_ring_releases_what_it_cannot_hold() -> Result {
+        let d = domain()?;
+        let mut p = Params::new(c"tiny");
+        p.pool_size = 1;
+        let mut pool = RsPagePool::new(&p, d.domain())?;
+        let mut pages = KVec::new();
+        for _ in 0..10 {
+            pages.push(pool.alloc()?, GFP_KERNEL)?;
+        }
+        drop(pages);
+        let s = pool.stats();
+        // The ring has two slots: two pages in it, eight released.
+        assert_eq!(s.recycle_ring, 2);
+        assert_eq!(s.recycle_ring_full, 8);
+        assert_eq!(s.outstanding, 0);
+        // The next allocations take the two from the ring first.
+        drop(pool);
+        assert_eq!(d.domain().pending(), 0);
         Ok(())
     }
 

@@ -6,15 +6,20 @@
 //!
 //! The kernel's pool keeps itself alive while pages are out
 //! (`page_pool_destroy()` defers the release), so a [`CPage`] may outlive
-//! the [`CPagePool`] it came from.
+//! the [`CPagePool`] it came from; its DMA address is no longer valid then
+//! (the kernel unmaps pages in flight at destroy). Unlike the native
+//! pool's, its pages must not be returned from hard IRQ (the kernel's ring
+//! takes a `spin_lock_bh`).
 
 use super::{PagePool, Params, PoolDomain, PoolPage, Stats, DMA_MAP, DMA_SYNC_DEV, PREZERO};
 use crate::shim_bindings as shim;
 use core::ptr::NonNull;
 use kernel::bindings;
+use kernel::device::Device;
 use kernel::dma::DmaAddress;
 use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
+use kernel::sync::aref::ARef;
 use kernel::sync::Arc;
 
 /// The kernel's `PP_FLAG_DMA_MAP` and `PP_FLAG_DMA_SYNC_DEV`.
@@ -68,6 +73,9 @@ impl Drop for CPage {
 pub(crate) struct CPagePool {
     pool: NonNull<c_void>,
     gfp: bindings::gfp_t,
+    /// The kernel's pool uses the device until it is destroyed and takes
+    /// no reference of its own: we hold one for it.
+    _dev: Option<ARef<Device>>,
 }
 
 // SAFETY: the owner may move between threads; `&mut self` keeps its alloc
@@ -105,13 +113,13 @@ impl PagePool for CPagePool {
             flags,
         };
         // SAFETY: `p` is a valid parameter block; the device, if any, is
-        // alive (borrowed for this call; the pool takes its own reference
-        // with `get_device()`).
+        // alive, and `_dev` below keeps it so until the pool is destroyed.
         let pool = kernel::error::from_err_ptr(unsafe { shim::pkrs_pp_create(&p) })?;
         // INVARIANT: a pool just created.
         Ok(Self {
             pool: NonNull::new(pool).ok_or(ENOMEM)?,
             gfp: bindings::GFP_ATOMIC | bindings::__GFP_NOWARN,
+            _dev: params.dev.map(ARef::from),
         })
     }
 
@@ -156,9 +164,13 @@ impl PagePool for CPagePool {
             recycle_ring_full: s.recycle_ring_full,
             recycle_released_refcnt: s.recycle_released_refcnt,
             alloc_over_limit: 0,
-            // The kernel keeps these as 32-bit counters that wrap.
+            // The kernel keeps these as 32-bit counters that wrap: `release`
+            // is set so that `hold - release` is the true difference.
             hold: s.hold,
-            release: s.release,
+            // CAST: both are 32-bit values in `u64`s.
+            release: s
+                .hold
+                .wrapping_sub(u64::from((s.hold as u32).wrapping_sub(s.release as u32))),
             outstanding: 0,
         }
     }

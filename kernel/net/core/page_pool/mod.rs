@@ -42,7 +42,8 @@ pub(crate) const DMA_SYNC_DEV: u32 = 1 << 1;
 /// Zero pages as they enter the pool, on the slow path (native pool only).
 pub(crate) const PREZERO: u32 = 1 << 8;
 
-/// The largest ring of returned pages a pool may have (as upstream).
+/// The largest ring of returned pages a pool may have. (The kernel's C
+/// pool clamps its ring to 16384 without saying so.)
 pub(crate) const MAX_POOL_SIZE: u32 = 32768;
 
 /// How to build a pool.
@@ -98,6 +99,17 @@ impl<'a> Params<'a> {
             Some("unknown flags")
         } else if self.flags & DMA_MAP != 0 && self.dev.is_none() {
             Some("DMA_MAP needs a device")
+        } else if self.flags & DMA_MAP != 0
+            && !matches!(
+                self.dma_dir,
+                DataDirection::FromDevice | DataDirection::Bidirectional
+            )
+        {
+            Some("DMA_MAP needs direction FromDevice or Bidirectional")
+        } else if self.nid != bindings::NUMA_NO_NODE
+            && !(0..bindings::MAX_NUMNODES as i32).contains(&self.nid)
+        {
+            Some("no such NUMA node")
         } else if self.flags & DMA_SYNC_DEV != 0 && self.flags & DMA_MAP == 0 {
             Some("DMA_SYNC_DEV needs DMA_MAP")
         } else if self.flags & DMA_SYNC_DEV != 0 && self.max_len == 0 {

@@ -156,16 +156,22 @@ impl Shared {
         refs == 1 && lru_next & 2 == 0
     }
 
-    /// Whether a page from the ring is on the pool's NUMA node.
+    /// Whether a page from the ring is on the pool's NUMA node (the local
+    /// one for `NUMA_NO_NODE`), as upstream checks on refill.
     #[inline]
     fn on_node(&self, _page: *mut bindings::page) -> bool {
         #[cfg(CONFIG_NUMA)]
         {
-            if self.nid != bindings::NUMA_NO_NODE {
-                // SAFETY: the pool holds a reference to the page.
-                return unsafe { bindings::page_to_nid(_page) } == self.nid;
-            }
+            let want = if self.nid == bindings::NUMA_NO_NODE {
+                // SAFETY: reads this CPU's node; any context.
+                unsafe { shim::pkrs_numa_mem_id() }
+            } else {
+                self.nid
+            };
+            // SAFETY: the pool holds a reference to the page.
+            return unsafe { shim::pkrs_page_to_nid(_page) } == want;
         }
+        #[cfg(not(CONFIG_NUMA))]
         true
     }
 
@@ -235,9 +241,15 @@ impl Shared {
                 )
             };
         }
+        self.release_unmapped(e.page);
+    }
+
+    /// Drops the pool's reference to a page that is not DMA-mapped (any
+    /// more) and counts it in `release`, the last access to `self`.
+    fn release_unmapped(&self, page: *mut bindings::page) {
         // SAFETY: the pool owns one reference to the page; this drops it
         // (freeing the page unless someone else holds another).
-        unsafe { shim::pkrs_put_page(e.page) };
+        unsafe { shim::pkrs_put_page(page) };
         // Release: everything we did with the pool happens before a reaper
         // that sees this count frees it.
         self.release.fetch_add(1, Release);
@@ -464,8 +476,8 @@ impl RsPagePool {
                     self.cache[self.count] = Entry { page, dma };
                     self.count += 1;
                 }
-                // Counted in `hold`, so released like any page.
-                Err(_) => self.shared().release_page(Entry { page, dma: 0 }),
+                // Counted in `hold`, so released like any page (unmapped).
+                Err(_) => self.shared().release_unmapped(page),
             }
         }
         if self.count == 0 {
@@ -479,9 +491,10 @@ impl RsPagePool {
         let order = self.shared().order;
         // `__GFP_COMP` is `BIT(___GFP_COMP_BIT)` (include/linux/gfp_types.h).
         let gfp = self.gfp | (1 << bindings::___GFP_COMP_BIT);
-        // SAFETY: any flags and an order up to `MAX_PAGE_ORDER` (checked at
-        // creation) may be passed; these flags do not sleep.
-        let page = unsafe { bindings::alloc_pages(gfp, order) };
+        // SAFETY: any flags, a valid node (checked at creation) and an order
+        // up to `MAX_PAGE_ORDER` (checked too) may be passed; these flags
+        // do not sleep.
+        let page = unsafe { shim::pkrs_alloc_pages_node(self.shared().nid, gfp, order) };
         if page.is_null() {
             return Err(ENOMEM);
         }
@@ -490,7 +503,7 @@ impl RsPagePool {
         match self.shared().map(page) {
             Ok(dma) => Ok(Entry { page, dma }),
             Err(e) => {
-                self.shared().release_page(Entry { page, dma: 0 });
+                self.shared().release_unmapped(page);
                 Err(e)
             }
         }
@@ -765,11 +778,9 @@ impl Reaper {
             p.name().to_str().unwrap_or("?"),
             p.out()
         );
-        if self.stopped.load(Relaxed) != 0 {
-            return Self::abandon(p);
-        }
         let mut list = self.pending.lock();
-        if list.reserve(1, GFP_KERNEL).is_err() {
+        // Checked under the lock: `shutdown` sets it before its last pass.
+        if self.stopped.load(Relaxed) != 0 || list.reserve(1, GFP_KERNEL).is_err() {
             drop(list);
             return Self::abandon(p);
         }
@@ -821,7 +832,11 @@ impl Reaper {
     /// The module is going: a last pass, then what still waits is
     /// abandoned (its pages would come back to code that is gone).
     pub(crate) fn shutdown(&self) {
-        self.stopped.store(1, Relaxed);
+        {
+            // Under the lock, so that `adopt` sees it or is seen by `reap`.
+            let _list = self.pending.lock();
+            self.stopped.store(1, Relaxed);
+        }
         self.reap();
         let mut list = self.pending.lock();
         while let Some(p) = list.pop() {

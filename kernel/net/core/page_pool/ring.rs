@@ -33,7 +33,7 @@ struct Slot {
 
 /// A bounded multi-producer, single-consumer ring of [`Entry`].
 pub(crate) struct PtrRing {
-    slots: KVec<Slot>,
+    slots: KVVec<Slot>,
     mask: usize,
     /// The next position a producer claims.
     tail: AtomicUsize,
@@ -44,11 +44,17 @@ pub(crate) struct PtrRing {
 pub(crate) struct Head(usize);
 
 impl PtrRing {
-    /// A ring of at least `size` slots (rounded up to a power of two) and
-    /// its consumer position.
+    /// A ring of at least `size` slots (rounded up to a power of two, and
+    /// at least 2: with one slot, "full for this lap" and "free for the
+    /// next" would be the same sequence number) and its consumer position.
     pub(crate) fn new(size: u32) -> Result<(Self, Head)> {
-        let size = (size as usize).checked_next_power_of_two().ok_or(EINVAL)?;
-        let mut slots = KVec::with_capacity(size, GFP_KERNEL)?;
+        let size = (size as usize)
+            .max(2)
+            .checked_next_power_of_two()
+            .ok_or(EINVAL)?;
+        // Up to 32768 slots of 24 bytes: vmalloc rather than a high-order
+        // kmalloc when memory is fragmented.
+        let mut slots = KVVec::with_capacity(size, GFP_KERNEL)?;
         for i in 0..size {
             slots.push(
                 Slot {
