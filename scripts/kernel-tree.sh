@@ -5,6 +5,9 @@
 #
 #   scripts/kernel-tree.sh           prepare (idempotent) and print the tree's path
 #   scripts/kernel-tree.sh --path    print the path the tree has or will have
+#   --variant debug                  the same plus kernel-fragment-debug.config
+#                                    (DEBUG_VM, DEBUG_PAGEALLOC, DMA_API_DEBUG),
+#                                    for tests; linked as $PKRS_CACHE/linux-debug
 #
 # Environment: PKRS_CACHE (cache directory), PKRS_KVER (Debian package version
 # to prefer), PKRS_MIRROR (Debian mirror; default: the host's configured one).
@@ -14,18 +17,32 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 PKG=linux-source-7.2
 PKRS_KVER=${PKRS_KVER:-7.2.13-1}
-fragment=$here/kernel-fragment.config
-# The tree is keyed by the fragment's content: a changed fragment builds a
-# new tree beside the old one instead of reconfiguring it in place.
-key=$(cat "$fragment" | sha256sum | cut -c1-12)
+fragments=("$here/kernel-fragment.config")
 tree_link=$PKRS_CACHE/linux
-
-if [ "${1:-}" = --path ]; then
+path_only=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--path) path_only=1; shift ;;
+	--variant)
+		[ "${2:-}" = debug ] || pkrs_die "--variant: only 'debug' exists"
+		fragments+=("$here/kernel-fragment-debug.config")
+		tree_link=$PKRS_CACHE/linux-debug
+		shift 2 ;;
+	*) pkrs_die "unknown option $1" ;;
+	esac
+done
+if [ -n "$path_only" ]; then
 	echo "$tree_link"
 	exit 0
 fi
 
 mkdir -p "$PKRS_CACHE"
+# The fragments, merged: the tree is keyed by their content, so a changed
+# fragment builds a new tree beside the old one instead of reconfiguring it.
+fragment=$PKRS_CACHE/.fragment.$$
+trap 'rm -f "$fragment"' EXIT
+cat "${fragments[@]}" >"$fragment"
+key=$(sha256sum <"$fragment" | cut -c1-12)
 exec 9>"$PKRS_CACHE/.kernel-tree.lock"
 flock 9
 
@@ -108,7 +125,7 @@ if ! stamp_ok "$src"; then
 		touch "$src/.pkrs-unpacked"
 	fi
 	m=(-C "$src" LLVM="$PKRS_LLVM")
-	pkrs_msg "configuring $src (tinyconfig + $(basename "$fragment"))"
+	pkrs_msg "configuring $src (tinyconfig + ${fragments[*]##*/})"
 	make "${m[@]}" -s tinyconfig
 	(cd "$src" && ./scripts/kconfig/merge_config.sh -m .config "$fragment" >/dev/null)
 	make "${m[@]}" -s olddefconfig

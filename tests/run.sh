@@ -46,7 +46,7 @@ no_warnings() { ! grep -Ei '(^|[^-])(warning|error)[:\[]' "$1"; }
 build() { make kbuildkdir="$kdir" >"$out/build.log" 2>&1 && no_warnings "$out/build.log"; }
 check "make builds every enabled module without warnings" build
 clippy() {
-	touch kernel/*/*_main.rs
+	touch $(find kernel -name "*_main.rs")
 	make kbuildkdir="$kdir" CLIPPY=1 >"$out/clippy.log" 2>&1 && no_warnings "$out/clippy.log"
 }
 check "make CLIPPY=1 is clean" clippy
@@ -226,6 +226,49 @@ c "$m leaks no page (free pages before/after a load)" ok "$log" $m.leak
 c "$m loops=0 is rejected with EINVAL" rejected "$log" $m.loops0 --reason "invalid loops=0"
 c "$m returning_cpus above the other online CPUs is rejected" rejected "$log" $m.cpus --reason "invalid returning_cpus=2"
 check "no page_pool module is left loaded" left
+
+# --- page_pool and page_bench tests again on the debug kernel -------------------
+# The debug variant of the default tree (DEBUG_VM, DEBUG_PAGEALLOC,
+# DMA_API_DEBUG) and the modules built with their debug assertions: a page
+# used after it was freed, a bad page state or a DMA mapping misused stops
+# the run here. Built on first use (about 10 minutes), then cached.
+dbg_log=$out/kernel-tree-debug.log
+if dbg=$(scripts/kernel-tree.sh --variant debug 2>"$dbg_log"); then
+	pass "debug kernel tree (scripts/kernel-tree.sh --variant debug)"
+	dcopy=$(mktemp -d)
+	git ls-files -z | xargs -0 cp --parents -t "$dcopy"
+	dbuild() {
+		(cd "$dcopy" && sed 's/^CONFIG_PKRS_DEBUG=n/CONFIG_PKRS_DEBUG=y/' config.default >.config &&
+			grep -q '^CONFIG_PKRS_DEBUG=y' .config && make KDIR="$dbg" >build.log 2>&1 &&
+			no_warnings build.log) || { tail -n 20 "$dcopy/build.log"; return 1; }
+	}
+	check "the modules build against the debug kernel with debug assertions on" dbuild
+	for sc in page-pool page-bench; do
+		log=$out/testbox-debug-$sc.log
+		if ! "$dcopy/scripts/testbox.sh" --kdir "$dbg" --smp 2 --timeout 900 \
+			--scenario tests/guest/$sc.sh --log "$log" >/dev/null 2>"$out/testbox.err"; then
+			fail "debug kernel: test box runs the $sc scenario" "$(cat "$out/testbox.err")" "$(tail -n 20 "$log")"
+		else
+			pass "debug kernel: test box runs the $sc scenario"
+		fi
+		c "debug kernel: no BUG, WARN, bad page state or DMA-API report in the $sc run" clean "$log"
+	done
+	log=$out/testbox-debug-page-pool.log
+	c "debug kernel: KUnit pkrs_page_pool passes" kunit "$log" page_pool_test.default --suite pkrs_page_pool --min 11
+	c "debug kernel: page_pool_test loads, shows its counters, fails allocations cleanly, unloads" ok "$log" \
+		page_pool_test.default page_pool_test.stats page_pool_test.rmmod page_pool_test.dma \
+		page_pool_test.order3 page_pool_test.fail page_pool_test.fail.rmmod
+	c "debug kernel: page_pool_bench runs every test on both pools" bench "$log" page_pool_bench.default \
+		--module page_pool_bench --loops 20000 "${baselines[@]}" "${pp[@]}"
+	c "debug kernel: page_pool_test and page_pool_bench leak no page" ok "$log" page_pool_test.leak page_pool_bench.leak
+	log=$out/testbox-debug-page-bench.log
+	c "debug kernel: page_bench02..05 run and leak no page" ok "$log" \
+		page_bench02.default page_bench03.default page_bench04_bulk.default page_bench05_cross_cpu.default \
+		page_bench02.leak page_bench03.leak page_bench04_bulk.leak page_bench05_cross_cpu.leak
+	rm -rf "$dcopy"
+else
+	fail "debug kernel tree (scripts/kernel-tree.sh --variant debug)" "$(tail -n 15 "$dbg_log")"
+fi
 
 # --- the kernel's C page_pool bench, the reference column --------------------
 ub_ko=

@@ -18,3 +18,7 @@ targets += pkrs_shim_bindings.rs
 
 # The page_pool's counters: CONFIG_PKRS_PAGE_POOL_STATS=y in .config.
 rustflags-$(CONFIG_PKRS_PAGE_POOL_STATS) += --cfg pkrs_pp_stats
+
+# The project's own debug checks (debug_assert!): CONFIG_PKRS_DEBUG=y in
+# .config. Off by default: the benchmarks measure the code without them.
+rustflags-$(CONFIG_PKRS_DEBUG) += -Cdebug-assertions=on

@@ -6,6 +6,7 @@
 //! pkrs-check kunit LOG STEP --suite NAME --min N
 //! pkrs-check ok LOG STEP [STEP...]
 //! pkrs-check logged LOG STEP TEXT...
+//! pkrs-check clean LOG
 //! ```
 //! Prints one line saying what failed and exits 1; exits 0 silently on success.
 
@@ -14,7 +15,7 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 fn usage() -> String {
-    "usage: pkrs-check (bench|rejected|kunit|ok|logged) LOG STEP [options]".into()
+    "usage: pkrs-check (bench|rejected|kunit|ok|logged) LOG STEP [options] | clean LOG".into()
 }
 
 /// `NAME`, or `NAME:STEPS` where STEPS is a comma-separated list of steps
@@ -175,6 +176,17 @@ fn check_kunit(step: &log::Step, args: &[String]) -> Result<(), String> {
 }
 
 fn run(args: &[String]) -> Result<(), String> {
+    if let [cmd, path] = args {
+        if cmd == "clean" {
+            // `clean LOG`: no kernel trouble anywhere in the log.
+            let text = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+            let text = String::from_utf8_lossy(&text);
+            return match text.lines().find(|l| log::is_kernel_trouble(l)) {
+                Some(l) => Err(format!("the kernel reported trouble: {l:?}")),
+                None => Ok(()),
+            };
+        }
+    }
     let [cmd, path, id, rest @ ..] = args else {
         return Err(usage());
     };
