@@ -7,6 +7,8 @@
 #   make run [BENCH=mods] [BENCH_ARGS=params] [ICOUNT=1]
 #                           set up, build, boot the test box, run the benchmark
 #   make upstream-bench     build the kernel's C page_pool bench (bench_page_pool)
+#   make samples            build samples/bpf: the XDP programs (clang) and
+#                           their Rust tools (same as make -C samples/bpf)
 #   make test               set up, build, run every test
 #   make clean | install | rust-analyzer | kernel-tree | setup
 #   make push_remote HOST=H [PORT=P] [USER=root] [PUSH_OPTS=...]
@@ -51,6 +53,7 @@ module_config = $(shell sed -n 's/^\(CONFIG_[A-Z0-9_]*=[ymn]\)[[:space:]]*$$/\1/
 kbuild = $(MAKE) -C $(kdir) M=$(CURDIR) $(if $(LLVM),LLVM=$(LLVM)) $(module_config)
 
 .PHONY: all modules clean install rust-analyzer kernel-tree setup check-kdir run test upstream-bench
+.PHONY: samples
 .PHONY: push_remote clean_remote
 
 all: modules
@@ -102,6 +105,11 @@ ifeq ($(kdir_default),1)
 	@[ -f $(kdir)/include/config/kernel.release ] || scripts/kernel-tree.sh >/dev/null
 endif
 	@$(upstream_bench)
+
+# samples/bpf has its own Makefile (clang -target bpf, cargo); no kernel
+# tree needed.
+samples:
+	+$(MAKE) -C samples/bpf
 
 # The main job: everything from a fresh machine to the benchmark's dmesg.
 # BENCH="mod ..." picks the benchmarks, BENCH_ARGS="param=value ..." their
