@@ -39,6 +39,14 @@ done < <(sed -n 's/^test result: .*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 
 grep -E '^test .* \.\.\. (ok|FAILED)$' "$cargo_log" | sed 's/^/# cargo: /'
 grep -q '^test result:' "$cargo_log" || fail "cargo test of tools/pkrs-check" "$(tail -n 15 "$cargo_log")"
 (cd tools/pkrs-check && cargo build -q --release) || { fail "build tools/pkrs-check"; finish; }
+# the samples/bpf tools' argument parsing and output formatting
+samples_log=$out/cargo-test-samples.log
+if (cd samples/bpf/tools && cargo test 2>&1) >"$samples_log"; then :; fi
+while read -r p f; do
+	passed=$((passed + p)); failed=$((failed + f)); n=$((n + p + f))
+done < <(sed -n 's/^test result: .*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$samples_log")
+grep -E '^test .* \.\.\. (ok|FAILED)$' "$samples_log" | sed 's/^/# cargo (samples\/bpf): /'
+grep -q '^test result:' "$samples_log" || fail "cargo test of samples/bpf/tools" "$(tail -n 15 "$samples_log")"
 pkrs_check=$top/tools/pkrs-check/target/release/pkrs-check
 
 # --- build ------------------------------------------------------------------
@@ -53,6 +61,11 @@ check "make CLIPPY=1 is clean" clippy
 check "rustfmt --check (kernel .rustfmt.toml)" \
 	rustfmt --check --edition 2021 $(find kernel -name '*_main.rs')
 check "cargo fmt --check (tools)" sh -c 'cd tools/pkrs-check && cargo fmt --check'
+check "cargo fmt --check (samples/bpf tools)" sh -c 'cd samples/bpf/tools && cargo fmt --check'
+check "cargo clippy is clean (samples/bpf tools)" \
+	sh -c 'cd samples/bpf/tools && cargo clippy -q --all-targets -- -D warnings'
+samples_build() { make samples >"$out/samples.log" 2>&1 && no_warnings "$out/samples.log"; }
+check "make samples builds the XDP programs and their tools without warnings" samples_build
 
 # --- kbuild tree resolution ---------------------------------------------------
 expect_fail() { # expect_fail TEXT CMD...: CMD fails and says TEXT
@@ -288,6 +301,42 @@ c "bench_page_pool loads and prints one valid line per test" bench "$log" upstre
 	--module bench_page_pool --loops 20000 "${baselines[@]}" --expect no-softirq-page_pool01 \
 	--expect no-softirq-page_pool02 --expect no-softirq-page_pool03
 c "rmmod bench_page_pool" ok "$log" upstream.rmmod
+
+# --- samples/bpf: the XDP programs and their tools on the virtio_net pair ----
+log=$out/testbox-xdp.log
+xb=$top/samples/bpf/tools/target/release
+if ! scripts/testbox.sh --kdir "$kdir" --smp 2 --timeout 900 --env XDP_BIN="$xb" \
+	--bin "$xb/xdp_bench01_mem_access_cost" --bin "$xb/xdp_ddos01_blacklist" \
+	--bin "$xb/xdp_ddos01_blacklist_cmdline" \
+	--scenario tests/guest/xdp.sh --log "$log" >/dev/null 2>"$out/testbox.err"; then
+	fail "test box boots and runs the XDP scenario" "$(cat "$out/testbox.err")" "$(tail -n 20 "$log")"
+else
+	pass "test box boots and runs the XDP scenario"
+fi
+b=xdp_bench01_mem_access_cost d=xdp_ddos01_blacklist
+c "$b: an unknown device is an error (exit 1)" ok "$log" bench.nodev
+c "$b: a bad --action, --swapmac without XDP_TX are usage errors (exit 2)" ok "$log" bench.badaction bench.badswapmac
+c "$b: lo cannot do native XDP: error, exit 1, nothing left (generic mode attaches after)" ok "$log" \
+	bench.nonative bench.lo_skb
+c "$b XDP_DROP: counts every frame pktgen sent, pps in range, none reach the stack" ok "$log" bench.drop
+c "$b XDP_DROP --read: counts every frame, mem column read" ok "$log" bench.drop_read
+c "$b XDP_PASS: counts every frame and they reach the IPv4 stack" ok "$log" bench.pass
+c "$b XDP_TX --swapmac: every frame comes back to the sender" ok "$log" bench.tx
+c "$b --skb-mode: generic XDP drops every frame" ok "$log" bench.skb
+c "$b: SIGTERM removes the program and says so" ok "$log" bench.sigterm
+c "$d: no bpffs mounted is an error for the loader and the cmdline tool" ok "$log" \
+	ddos.nobpffs ddos.cmdline_nobpffs
+c "$d: an unknown device, lo without native XDP are errors; nothing pinned or attached" ok "$log" \
+	ddos.nodev ddos.nonative ddos.nopins
+c "${d}_cmdline: a malformed IP or port is a usage error (exit 2)" ok "$log" \
+	ddos.badip ddos.badip2 ddos.badport ddos.badport2
+c "$d: loads, pins its maps under /sys/fs/bpf/$d/" ok "$log" ddos.load
+c "${d}_cmdline --add (twice) and --list agree" ok "$log" ddos.add ddos.add_again ddos.list
+c "$d drops exactly the listed source and port; --stats counts every frame sent" ok "$log" ddos.traffic
+c "$d: SIGTERM removes the program, the maps stay pinned" ok "$log" ddos.sigterm
+c "$d: a second run reuses the pinned maps; --del takes an entry out" ok "$log" ddos.reuse
+c "${d}_cmdline --del of an entry not listed fails" ok "$log" ddos.del_missing
+c "$d --skb-mode --sec: detaches by itself" ok "$log" ddos.sec_skb
 
 # --- push_remote (issue 6): refusals, then a test box with an ssh server ------
 . tests/push_remote.sh
