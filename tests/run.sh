@@ -333,6 +333,7 @@ c "${d}_cmdline: a malformed IP or port is a usage error (exit 2)" ok "$log" \
 c "$d: loads, pins its maps under /sys/fs/bpf/$d/" ok "$log" ddos.load
 c "${d}_cmdline --add (twice) and --list agree" ok "$log" ddos.add ddos.add_again ddos.list
 c "$d drops exactly the listed source and port; --stats counts every frame sent" ok "$log" ddos.traffic
+c "$d: a port entry is per protocol (UDP to listed TCP port 80 passes); TCP to port 80 is dropped and counted" ok "$log" ddos.tcp
 c "$d: SIGTERM removes the program, the maps stay pinned" ok "$log" ddos.sigterm
 c "$d: a second run reuses the pinned maps; --del takes an entry out" ok "$log" ddos.reuse
 c "${d}_cmdline --del of an entry not listed fails" ok "$log" ddos.del_missing

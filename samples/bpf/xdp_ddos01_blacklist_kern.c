@@ -10,9 +10,10 @@
  *   port_blacklist per-CPU hash, (protocol << 16 | port in host byte
  *                  order) -> frames dropped for that port
  *   verdict_cnt    per-CPU array, one slot per XDP action, plus slot
- *                  VERDICT_MALFORMED for IPv4 frames whose headers are cut
- *                  short or inconsistent (passed on, not counted as
- *                  XDP_PASS)
+ *                  VERDICT_MALFORMED for frames too short for an Ethernet
+ *                  header and IPv4 frames whose headers are cut short or
+ *                  inconsistent (passed on to the stack, which drops them,
+ *                  but not counted as XDP_PASS)
  *
  * Every header access is checked against data_end first; an IPv4 header
  * with options is skipped by its ihl. Up to two VLAN tags are skipped.
@@ -93,7 +94,7 @@ int xdp_ddos01_blacklist(struct xdp_md *ctx)
 	int i;
 
 	if (l3 > data_end)
-		return verdict(XDP_PASS); /* not even Ethernet: the stack decides */
+		return verdict(VERDICT_MALFORMED); /* not even Ethernet */
 	proto = eth->h_proto;
 
 #pragma unroll
@@ -114,7 +115,8 @@ int xdp_ddos01_blacklist(struct xdp_md *ctx)
 	if ((void *)(iph + 1) > data_end)
 		return verdict(VERDICT_MALFORMED);
 	ihl = iph->ihl * 4;
-	if (iph->version != 4 || ihl < sizeof(*iph) || l3 + ihl > data_end)
+	if (iph->version != 4 || ihl < sizeof(*iph) || l3 + ihl > data_end ||
+	    bpf_ntohs(iph->tot_len) < ihl)
 		return verdict(VERDICT_MALFORMED);
 
 	if (listed(&blacklist, iph->saddr))
@@ -126,13 +128,15 @@ int xdp_ddos01_blacklist(struct xdp_md *ctx)
 	if (iph->protocol == IPPROTO_UDP) {
 		struct udphdr *udp = l3 + ihl;
 
-		if ((void *)(udp + 1) > data_end)
+		if ((void *)(udp + 1) > data_end ||
+		    bpf_ntohs(iph->tot_len) < ihl + sizeof(*udp))
 			return verdict(VERDICT_MALFORMED);
 		dport = bpf_ntohs(udp->dest);
 	} else if (iph->protocol == IPPROTO_TCP) {
 		struct tcphdr *tcp = l3 + ihl;
 
-		if ((void *)(tcp + 1) > data_end)
+		if ((void *)(tcp + 1) > data_end ||
+		    bpf_ntohs(iph->tot_len) < ihl + sizeof(*tcp))
 			return verdict(VERDICT_MALFORMED);
 		dport = bpf_ntohs(tcp->dest);
 	} else {

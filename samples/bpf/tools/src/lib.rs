@@ -142,12 +142,15 @@ pub fn parse_dev(s: &str) -> Result<String, UsageError> {
 /// A duration in whole seconds, 1 or more.
 pub fn parse_sec(s: &str) -> Result<u64, UsageError> {
     match s.parse::<u64>() {
-        Ok(n) if n >= 1 && s.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
+        Ok(n) if (1..=MAX_SEC).contains(&n) && s.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
         _ => usage(format!(
-            "--sec wants a whole number of seconds (1 or more), not '{s}'"
+            "--sec wants a whole number of seconds from 1 to {MAX_SEC} (a year), not '{s}'"
         )),
     }
 }
+
+/// The longest `--sec`: a year (and far from overflowing a deadline).
+pub const MAX_SEC: u64 = 366 * 24 * 3600;
 
 /// XDP_DROP, XDP_PASS or XDP_TX (the verdicts the bench can give).
 pub fn parse_action(s: &str) -> Result<XdpAction, UsageError> {
@@ -600,6 +603,11 @@ mod tests {
         assert!(parse_ipv4(" 1.2.3.4").is_err());
         assert!(parse_ipv4("1.2.3.-4").is_err());
         assert_eq!(parse_sec("10"), Ok(10));
+        assert_eq!(parse_sec(&MAX_SEC.to_string()), Ok(MAX_SEC));
+        // A deadline this far would overflow: refused at parse time.
+        assert!(parse_sec(&(MAX_SEC + 1).to_string()).is_err());
+        assert!(parse_sec("18446744073709551615").is_err());
+        assert!(parse_sec("0").is_err());
     }
 
     #[test]

@@ -64,7 +64,7 @@ pub fn is_bpffs(path: &Path) -> bool {
     // SAFETY: statfs fills the zeroed struct; the path is NUL-terminated.
     unsafe {
         let mut st: libc::statfs = std::mem::zeroed();
-        libc::statfs(c.as_ptr(), &mut st) == 0 && st.f_type as i64 == BPF_FS_MAGIC
+        libc::statfs(c.as_ptr(), &mut st) == 0 && st.f_type as u32 as i64 == BPF_FS_MAGIC
     }
 }
 

@@ -108,9 +108,12 @@ fn entries(name: &str) -> Vec<(u32, u64)> {
     let map = open_hash(name);
     let mut v = Vec::new();
     for kv in map.iter() {
-        // An entry deleted while iterating is simply skipped.
-        let Ok((k, vals)) = kv else { continue };
-        v.push((k, vals.iter().sum()));
+        // aya's iterator already skips an entry deleted while it walks the
+        // map: any error left is a real one, not to be hidden by a short list.
+        match kv {
+            Ok((k, vals)) => v.push((k, vals.iter().sum())),
+            Err(e) => fail(format!("reading the pinned map {name}: {e}")),
+        }
     }
     v.sort();
     v
