@@ -42,3 +42,14 @@ leak_check() {
 
 # not CMD...: succeeds when CMD fails (for steps that must fail).
 not() { ! "$@"; }
+
+# leak_run ID MODULE ARGS...: load and unload MODULE (after a first load,
+# so that one-time allocations such as slab growth are not counted), then
+# check that the free-page count came back (steps ID.load, ID.rmmod, ID).
+leak_run() {
+	local lid=$1 mod=$2 before; shift 2
+	before=$(free_pages)
+	step $lid.load insmod $PKRS_MODS/$mod.ko "$@"
+	step $lid.rmmod rmmod $mod
+	step $lid leak_check $before 128
+}

@@ -2,17 +2,6 @@
 # lines, a second load leaks no page, bad parameters fail with EINVAL.
 . /lib.sh
 
-# leak_run ID MODULE ARGS...: load and unload MODULE (a second time, so that
-# first-load allocations such as slab growth are not counted), then check
-# that the free-page count came back.
-leak_run() {
-	local lid=$1 mod=$2 before; shift 2
-	before=$(free_pages)
-	step $lid.load insmod $PKRS_MODS/$mod.ko "$@"
-	step $lid.rmmod rmmod $mod
-	step $lid leak_check $before 128
-}
-
 # The leak check itself: 512 pages held in a file must be caught.
 before=$(free_pages)
 dd if=/dev/zero of=/tmp/hold bs=4096 count=512 2>/dev/null

@@ -2,16 +2,6 @@
 # leaks, bad parameters, allocation failures.
 . /lib.sh
 
-# leak_run ID MODULE ARGS...: a load and unload, then the free pages must be
-# as before (see page-bench.sh).
-leak_run() {
-	local lid=$1 mod=$2 before; shift 2
-	before=$(free_pages)
-	step $lid.load insmod $PKRS_MODS/$mod.ko "$@"
-	step $lid.rmmod rmmod $mod
-	step $lid leak_check $before 128
-}
-
 # The resident pool's counters: 100 pages out, 50 back directly, 50
 # through the ring.
 resident_stats() {
