@@ -20,7 +20,7 @@ mod pages;
 #[rustfmt::skip]
 mod shim_bindings;
 
-use pages::{Pages, MAX_ORDER};
+use pages::Pages;
 use time_bench::{enabled, run_loop, Record};
 
 module! {
@@ -59,16 +59,6 @@ fn single_page_alloc_free(rec: &mut Record, _: &()) -> Result {
     Ok(())
 }
 
-fn alloc_free_order(rec: &mut Record, _: &()) -> Result {
-    let order = rec.step;
-    rec.start();
-    for _ in 0..rec.loops {
-        drop(Pages::alloc_atomic(order)?);
-    }
-    rec.stop(u64::from(rec.loops));
-    Ok(())
-}
-
 fn alloc_put_order(rec: &mut Record, _: &()) -> Result {
     let order = rec.step;
     rec.start();
@@ -87,14 +77,7 @@ impl kernel::Module for PageBench01 {
         let max_order = *module_parameters::max_order.value();
         let run_flags = *module_parameters::run_flags.value();
         time_bench::check_loops(loops)?;
-        if max_order > MAX_ORDER {
-            pr_err!(
-                "invalid max_order={}: above MAX_PAGE_ORDER ({})\n",
-                max_order,
-                MAX_ORDER
-            );
-            return Err(EINVAL);
-        }
+        pages::check_order("max_order", max_order)?;
         time_bench::env::report();
 
         if enabled(run_flags, BIT_BASELINE) {
@@ -116,7 +99,7 @@ impl kernel::Module for PageBench01 {
                     order,
                     "alloc_pages_order_step",
                     &(),
-                    alloc_free_order,
+                    pages::alloc_free_loop,
                 )?;
             }
         }

@@ -24,7 +24,7 @@ mod pages;
 #[rustfmt::skip]
 mod shim_bindings;
 
-use pages::{Pages, MAX_ORDER};
+use pages::Pages;
 use time_bench::{enabled, run_loop, Record};
 
 module! {
@@ -103,14 +103,7 @@ impl kernel::Module for PageBench02 {
         let max_outstanding = *module_parameters::max_outstanding.value();
         let run_flags = *module_parameters::run_flags.value();
         time_bench::check_loops(loops)?;
-        if order > MAX_ORDER {
-            pr_err!(
-                "invalid page_order={}: above MAX_PAGE_ORDER ({})\n",
-                order,
-                MAX_ORDER
-            );
-            return Err(EINVAL);
-        }
+        pages::check_order("page_order", order)?;
         let held_pages = u64::from(max_outstanding) << order;
         if max_outstanding == 0 || held_pages > MAX_HELD_PAGES {
             pr_err!(

@@ -23,8 +23,7 @@ mod pages;
 #[rustfmt::skip]
 mod shim_bindings;
 
-use pages::{Pages, MAX_ORDER};
-use time_bench::{concurrent, enabled, Record};
+use time_bench::{concurrent, enabled};
 
 module! {
     type: PageBench03,
@@ -56,17 +55,6 @@ const BIT_BASELINE: u32 = 0;
 const BIT_ALL_CPUS: u32 = 1;
 const BIT_PARALLEL_CPUS: u32 = 2;
 
-/// Alloc+free of one block of order `rec.step`, `rec.loops` times.
-fn alloc_free(rec: &mut Record, _: &()) -> Result {
-    let order = rec.step;
-    rec.start();
-    for _ in 0..rec.loops {
-        drop(Pages::alloc_atomic(order)?);
-    }
-    rec.stop(u64::from(rec.loops));
-    Ok(())
-}
-
 struct PageBench03;
 
 impl kernel::Module for PageBench03 {
@@ -76,14 +64,7 @@ impl kernel::Module for PageBench03 {
         let parallel_cpus = *module_parameters::parallel_cpus.value();
         let run_flags = *module_parameters::run_flags.value();
         time_bench::check_loops(loops)?;
-        if order > MAX_ORDER {
-            pr_err!(
-                "invalid page_order={}: above MAX_PAGE_ORDER ({})\n",
-                order,
-                MAX_ORDER
-            );
-            return Err(EINVAL);
-        }
+        pages::check_order("page_order", order)?;
         let limited = concurrent::parallel_cpus(parallel_cpus)?;
         let all = concurrent::online_cpus(0);
         time_bench::env::report();
@@ -92,7 +73,14 @@ impl kernel::Module for PageBench03 {
             time_bench::baseline::run(loops)?;
         }
         if enabled(run_flags, BIT_ALL_CPUS) {
-            concurrent::run(loops, order, "alloc_free_all_cpus", &all, &(), alloc_free)?;
+            concurrent::run(
+                loops,
+                order,
+                "alloc_free_all_cpus",
+                &all,
+                &(),
+                pages::alloc_free_loop,
+            )?;
         }
         if enabled(run_flags, BIT_PARALLEL_CPUS) {
             concurrent::run(
@@ -101,7 +89,7 @@ impl kernel::Module for PageBench03 {
                 "alloc_free_parallel_cpus",
                 &limited,
                 &(),
-                alloc_free,
+                pages::alloc_free_loop,
             )?;
         }
         Ok(PageBench03)

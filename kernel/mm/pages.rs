@@ -13,6 +13,31 @@ use kernel::prelude::*;
 /// The largest order the page allocator hands out.
 pub(crate) const MAX_ORDER: u32 = bindings::MAX_PAGE_ORDER;
 
+/// Rejects an order module parameter above [`MAX_ORDER`], with a reason.
+pub(crate) fn check_order(param: &str, order: u32) -> Result {
+    if order > MAX_ORDER {
+        pr_err!(
+            "invalid {}={}: above MAX_PAGE_ORDER ({})\n",
+            param,
+            order,
+            MAX_ORDER
+        );
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
+/// A test: alloc + free of one block of order `rec.step`, `rec.loops` times.
+pub(crate) fn alloc_free_loop(rec: &mut crate::time_bench::Record, _: &()) -> Result {
+    let order = rec.step;
+    rec.start();
+    for _ in 0..rec.loops {
+        drop(Pages::alloc_atomic(order)?);
+    }
+    rec.stop(u64::from(rec.loops));
+    Ok(())
+}
+
 /// `2^order` contiguous pages, freed on drop.
 ///
 /// # Invariants
