@@ -17,13 +17,7 @@ if ! declare -F check >/dev/null; then
 	out=$top/tests/out/push
 	rm -rf "$out"; mkdir -p "$out"
 	passed=0 failed=0 n=0
-	pass() { n=$((n + 1)); passed=$((passed + 1)); echo "ok $n - $1"; }
-	fail() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; [ $# -gt 0 ] && printf '#   %s\n' "$@"; }
-	check() {
-		local name=$1 clog=$out/check-$((n + 1)).log; shift
-		if "$@" >"$clog" 2>&1; then pass "$name"; else fail "$name" "$(tail -n 15 "$clog")"; fi
-	}
-	finish() { echo "$passed passed, $failed failed"; [ "$failed" = 0 ]; exit; }
+	. tests/lib.sh
 	kdir=$(scripts/kernel-tree.sh) || { fail "default kernel tree"; finish; }
 	[ -f .config ] || cp config.default .config
 	make kbuildkdir="$kdir" >"$out/build.log" 2>&1 || { fail "build"; finish; }

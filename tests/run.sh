@@ -11,19 +11,7 @@ out=$top/tests/out
 rm -rf "$out"; mkdir -p "$out"
 passed=0 failed=0 n=0
 
-pass() { n=$((n + 1)); passed=$((passed + 1)); echo "ok $n - $1"; }
-fail() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; [ $# -gt 0 ] && printf '#   %s\n' "$@"; }
-# check NAME CMD...: one test, passed when CMD exits 0; its output is kept
-# in tests/out/ and shown on failure.
-check() {
-	local name=$1 clog=$out/check-$((n + 1)).log; shift
-	if "$@" >"$clog" 2>&1; then pass "$name"; else fail "$name" "$(tail -n 15 "$clog")"; fi
-}
-finish() {
-	echo "$passed passed, $failed failed"
-	[ $failed = 0 ]
-	exit
-}
+. tests/lib.sh
 
 # --- set-up: packages, toolchain, the default kernel tree (cached) ---------
 scripts/setup-host.sh || { fail "host set-up (scripts/setup-host.sh)"; finish; }
@@ -103,12 +91,8 @@ rm -rf "$copy"
 
 # --- module tests in the QEMU test box ---------------------------------------
 log=$out/testbox-foundation.log
-if ! scripts/testbox.sh --kdir "$kdir" --smp 2 --timeout 900 \
-	--scenario tests/guest/foundation.sh --log "$log" >/dev/null 2>"$out/testbox.err"; then
-	fail "test box boots and runs the foundation scenario" "$(cat "$out/testbox.err")" "$(tail -n 20 "$log")"
-else
-	pass "test box boots and runs the foundation scenario"
-fi
+boot "test box boots and runs the foundation scenario" "$log" scripts/testbox.sh \
+	--kdir "$kdir" --scenario tests/guest/foundation.sh
 c() { local name=$1; shift; check "$name" "$pkrs_check" "$@"; }
 baselines=(--expect for_loop --expect atomic_inc --expect lock)
 c "time_bench loads with defaults and prints one valid line per test" bench "$log" time_bench.default \
@@ -134,12 +118,7 @@ check "no module is left loaded" left
 
 # --- page_bench02..05 in the test box ------------------------------------------
 log=$out/testbox-page-bench.log
-if ! scripts/testbox.sh --kdir "$kdir" --smp 2 --timeout 900 \
-	--scenario tests/guest/page-bench.sh --log "$log" >/dev/null 2>"$out/testbox.err"; then
-	fail "test box boots and runs the page_bench scenario" "$(cat "$out/testbox.err")" "$(tail -n 20 "$log")"
-else
-	pass "test box boots and runs the page_bench scenario"
-fi
+boot "test box boots and runs the page_bench scenario" "$log" scripts/testbox.sh --kdir "$kdir" --scenario tests/guest/page-bench.sh
 c "the leak check catches 512 pages gone missing" ok "$log" leak_check.catches
 pow2=1,2,4,8,16,32,64,128,256,512,1024
 m=page_bench02
@@ -196,12 +175,7 @@ check "no page_bench module is left loaded" left
 
 # --- page_pool: page_pool_test (KUnit, load-time checks) and page_pool_bench ---
 log=$out/testbox-page-pool.log
-if ! scripts/testbox.sh --kdir "$kdir" --smp 2 --timeout 900 \
-	--scenario tests/guest/page-pool.sh --log "$log" >/dev/null 2>"$out/testbox.err"; then
-	fail "test box boots and runs the page_pool scenario" "$(cat "$out/testbox.err")" "$(tail -n 20 "$log")"
-else
-	pass "test box boots and runs the page_pool scenario"
-fi
+boot "test box boots and runs the page_pool scenario" "$log" scripts/testbox.sh --kdir "$kdir" --scenario tests/guest/page-pool.sh
 m=page_pool_test
 c "$m loads: both pools take and return pages with default parameters" ok "$log" $m.default
 c "KUnit pkrs_page_pool passes (counters, limit, drop with pages out, concurrent returns, DMA, pre-zero, bad parameters)" \
@@ -258,12 +232,8 @@ if dbg=$(scripts/kernel-tree.sh --variant debug 2>"$dbg_log"); then
 	check "the modules build against the debug kernel with debug assertions on" dbuild
 	for sc in page-pool page-bench; do
 		log=$out/testbox-debug-$sc.log
-		if ! "$dcopy/scripts/testbox.sh" --kdir "$dbg" --smp 2 --timeout 900 \
-			--scenario tests/guest/$sc.sh --log "$log" >/dev/null 2>"$out/testbox.err"; then
-			fail "debug kernel: test box runs the $sc scenario" "$(cat "$out/testbox.err")" "$(tail -n 20 "$log")"
-		else
-			pass "debug kernel: test box runs the $sc scenario"
-		fi
+		boot "debug kernel: test box runs the $sc scenario" "$log" "$dcopy/scripts/testbox.sh" \
+			--kdir "$dbg" --scenario tests/guest/$sc.sh
 		c "debug kernel: no BUG, WARN, bad page state or DMA-API report in the $sc run" clean "$log"
 	done
 	log=$out/testbox-debug-page-pool.log
@@ -290,11 +260,9 @@ check "upstream C page_pool bench builds from the kernel tree" ubuild
 log=$out/testbox-upstream-bench.log
 if [ -z "$ub_ko" ]; then
 	fail "test box runs the upstream bench scenario" "no bench_page_pool.ko to load"
-elif ! scripts/testbox.sh --kdir "$kdir" --smp 2 --timeout 900 --ko "$ub_ko" \
-	--scenario tests/guest/upstream-bench.sh --log "$log" >/dev/null 2>"$out/testbox.err"; then
-	fail "test box runs the upstream bench scenario" "$(cat "$out/testbox.err")" "$(tail -n 20 "$log")"
 else
-	pass "test box runs the upstream bench scenario"
+	boot "test box runs the upstream bench scenario" "$log" scripts/testbox.sh --kdir "$kdir" \
+		--ko "$ub_ko" --scenario tests/guest/upstream-bench.sh
 fi
 # for_loop and atomic_inc run loops * 10 times: --loops is a minimum.
 c "bench_page_pool loads and prints one valid line per test" bench "$log" upstream.default \
@@ -305,14 +273,9 @@ c "rmmod bench_page_pool" ok "$log" upstream.rmmod
 # --- samples/bpf: the XDP programs and their tools on the virtio_net pair ----
 log=$out/testbox-xdp.log
 xb=$top/samples/bpf/tools/target/release
-if ! scripts/testbox.sh --kdir "$kdir" --smp 2 --timeout 900 --env XDP_BIN="$xb" \
-	--bin "$xb/xdp_bench01_mem_access_cost" --bin "$xb/xdp_ddos01_blacklist" \
-	--bin "$xb/xdp_ddos01_blacklist_cmdline" \
-	--scenario tests/guest/xdp.sh --log "$log" >/dev/null 2>"$out/testbox.err"; then
-	fail "test box boots and runs the XDP scenario" "$(cat "$out/testbox.err")" "$(tail -n 20 "$log")"
-else
-	pass "test box boots and runs the XDP scenario"
-fi
+boot "test box boots and runs the XDP scenario" "$log" scripts/testbox.sh --kdir "$kdir" \
+	--env XDP_BIN="$xb" --bin "$xb/xdp_bench01_mem_access_cost" --bin "$xb/xdp_ddos01_blacklist" \
+	--bin "$xb/xdp_ddos01_blacklist_cmdline" --scenario tests/guest/xdp.sh
 b=xdp_bench01_mem_access_cost d=xdp_ddos01_blacklist
 c "$b: an unknown device is an error (exit 1)" ok "$log" bench.nodev
 c "$b: a bad --action, --swapmac without XDP_TX are usage errors (exit 2)" ok "$log" bench.badaction bench.badswapmac

@@ -203,18 +203,24 @@ pub(crate) fn run<T: ?Sized + core::marker::Sync>(
     f: BenchFn<T>,
 ) -> Result<KVec<Stats>> {
     let out = measure(loops, step, name, cpus, data, f)?;
+    report(name, step, cpus, &out);
+    Ok(out)
+}
+
+/// Prints the figures of a concurrent run: a `Type:<name> CPU(<n>)` line
+/// per CPU (`stats[i]` measured on `cpus[i]`) and the `Sum Type:` average.
+pub(crate) fn report(name: &str, step: u32, cpus: &[u32], stats: &[Stats]) {
     let mut sum = 0u64;
-    for (s, &cpu) in out.iter().zip(cpus) {
+    for (s, &cpu) in stats.iter().zip(cpus) {
         print(name, step, Some(cpu), s);
         sum += s.cycles;
     }
     pr_info!(
         "Sum Type:{} Average: {} cycles(tsc) CPUs:{} step:{}\n",
         name,
-        // CAST: a CPU count fits in `u64`; `out` is not empty (n > 0).
-        sum.checked_div(out.len() as u64).unwrap_or(0),
-        out.len(),
+        // CAST: a CPU count fits in `u64`.
+        sum.checked_div(stats.len() as u64).unwrap_or(0),
+        stats.len(),
         step
     );
-    Ok(out)
 }

@@ -189,19 +189,7 @@ impl Bench {
         let ret = CString::try_from_fmt(fmt!("{}-cross_cpu_return", P::KIND))?;
         let ret = ret.to_str().map_err(|_| EINVAL)?;
         time_bench::print(alloc.to_str().map_err(|_| EINVAL)?, 0, None, &stats[0]);
-        let mut sum = 0u64;
-        for (s, &cpu) in stats.iter().zip(cpus.iter()).skip(1) {
-            time_bench::print(ret, 0, Some(cpu), s);
-            sum += s.cycles;
-        }
-        let n = stats.len() - 1;
-        pr_info!(
-            "Sum Type:{} Average: {} cycles(tsc) CPUs:{} step:0\n",
-            ret,
-            // CAST: a CPU count.
-            sum.checked_div(n as u64).unwrap_or(0),
-            n
-        );
+        concurrent::report(ret, 0, &cpus[1..], &stats[1..]);
         Ok(())
     }
 }
