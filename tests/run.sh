@@ -193,6 +193,11 @@ c "a pool size of 0 is rejected" rejected "$log" $m.size0 --reason "pool_size mu
 c "a pool size of 40000 is rejected" rejected "$log" $m.size40000 --reason "pool_size must be 1 to 32768 (order 0, pool_size 40000,"
 c "DMA_MAP without a device is rejected" rejected "$log" $m.nodev --reason "DMA_MAP needs a device"
 c "DMA_SYNC_DEV without DMA_MAP is rejected" rejected "$log" $m.syncnomap --reason "DMA_SYNC_DEV needs DMA_MAP"
+c "DMA pools dropped with 16 pages out each, the NIC unbound, the pages back at rmmod, the NIC bound again" \
+	ok "$log" $m.hold $m.hold.unbind $m.hold.rmmod $m.hold.rebind
+c "the native pool unmapped its 16 pages still out when it was dropped" logged "$log" $m.hold \
+	"page_pool held: dropped with 16 pages out (16 unmapped now)"
+c "hold_out above 4096 is rejected" rejected "$log" $m.hold.bad --reason "invalid hold_out=5000"
 c "failing page allocations (fail_page_alloc): both pools return ENOMEM, counters stay right" ok "$log" $m.fail $m.fail.rmmod
 c "the failure check ran for both pools" logged "$log" $m.fail \
 	"alloc_failure: rs pool: 8 allocations failed with ENOMEM; hold 0 release 0 outstanding 0" \
@@ -244,6 +249,8 @@ if dbg=$(scripts/kernel-tree.sh --variant debug 2>"$dbg_log"); then
 	c "debug kernel: page_pool_bench runs every test on both pools" bench "$log" page_pool_bench.default \
 		--module page_pool_bench --loops 20000 "${baselines[@]}" "${pp[@]}"
 	c "debug kernel: page_pool_test and page_pool_bench leak no page" ok "$log" page_pool_test.leak page_pool_bench.leak
+	c "debug kernel: pools dropped with pages out, NIC unbound, pages back: DMA-API error count unchanged" ok "$log" \
+		page_pool_test.hold page_pool_test.hold.unbind page_pool_test.hold.rmmod page_pool_test.hold.dma_errors
 	log=$out/testbox-debug-page-bench.log
 	c "debug kernel: page_bench02..05 run and leak no page" ok "$log" \
 		page_bench02.default page_bench03.default page_bench04_bulk.default page_bench05_cross_cpu.default \

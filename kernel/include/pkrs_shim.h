@@ -36,6 +36,19 @@ void pkrs_release_pages(struct page **pages, int nr);
 /* get_page(): take one more reference. */
 void pkrs_get_page(struct page *page);
 
+/*
+ * Whether a page coming back to a pool may be reused: page_ref_count() is
+ * 1 (the pool's reference only) and !page_is_pfmemalloc().
+ */
+bool pkrs_page_recyclable(struct page *page);
+
+/* node_state(nid, N_MEMORY): the node has memory to allocate from. */
+bool pkrs_node_has_memory(int nid);
+
+/* preempt_disable() / preempt_enable(). */
+void pkrs_preempt_disable(void);
+void pkrs_preempt_enable(void);
+
 /* Execution context, as include/linux/preempt.h tells it. */
 bool pkrs_in_softirq(void);		/* in_softirq(): softirq or BH off */
 bool pkrs_in_serving_softirq(void);	/* running a softirq handler */
@@ -51,11 +64,16 @@ struct device;
 int pkrs_dma_mapping_error(struct device *dev, u64 addr);
 void pkrs_dma_sync_for_device(struct device *dev, u64 addr, u64 offset,
 			      u64 size, int dir);
+void pkrs_dma_sync_for_cpu(struct device *dev, u64 addr, u64 offset,
+			   u64 size, int dir);
 
 /*
  * The kernel's C page_pool (net/core/page_pool.c). The pool is passed as
  * an opaque pointer: its struct drags in most of the networking headers.
  */
+struct napi_struct;
+struct net_device;
+
 struct pkrs_pp_params {
 	u32 order;
 	u32 pool_size;
@@ -65,6 +83,8 @@ struct pkrs_pp_params {
 	u32 max_len;
 	u32 offset;
 	u32 flags;		/* PP_FLAG_DMA_MAP, PP_FLAG_DMA_SYNC_DEV */
+	struct napi_struct *napi;	/* the sole consumer, or NULL */
+	struct net_device *netdev;	/* the netdev served, or NULL */
 };
 
 /* Counters of struct page_pool_stats, and the in-flight accounting. */
@@ -84,6 +104,10 @@ struct page *pkrs_pp_alloc(void *pool, gfp_t gfp);
 /* page_pool_put_full_page(): allow_direct is the recycle_direct case. */
 void pkrs_pp_put_full_page(void *pool, struct page *page, bool allow_direct);
 u64 pkrs_pp_dma_addr(struct page *page);
+/* Whether the pool maps its pages (PP_FLAG_DMA_MAP). */
+bool pkrs_pp_dma_mapped(void *pool);
+/* page_pool_dma_sync_for_cpu(): a no-op for a pool that does not map. */
+void pkrs_pp_sync_for_cpu(void *pool, struct page *page, u32 offset, u32 len);
 /* Fills *stats; false when the kernel has no CONFIG_PAGE_POOL_STATS. */
 bool pkrs_pp_get_stats(void *pool, struct pkrs_pp_stats *stats);
 

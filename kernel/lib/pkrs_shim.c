@@ -8,6 +8,8 @@
 #include <linux/gfp.h>
 #include <linux/interrupt.h>
 #include <linux/mm.h>
+#include <linux/nodemask.h>
+#include <linux/preempt.h>
 #include <net/page_pool/helpers.h>
 #include <net/page_pool/types.h>
 
@@ -53,6 +55,26 @@ void pkrs_get_page(struct page *page)
 	get_page(page);
 }
 
+bool pkrs_page_recyclable(struct page *page)
+{
+	return page_ref_count(page) == 1 && !page_is_pfmemalloc(page);
+}
+
+bool pkrs_node_has_memory(int nid)
+{
+	return node_state(nid, N_MEMORY);
+}
+
+void pkrs_preempt_disable(void)
+{
+	preempt_disable();
+}
+
+void pkrs_preempt_enable(void)
+{
+	preempt_enable();
+}
+
 bool pkrs_in_softirq(void)
 {
 	return in_softirq();
@@ -94,6 +116,12 @@ void pkrs_dma_sync_for_device(struct device *dev, u64 addr, u64 offset,
 	dma_sync_single_range_for_device(dev, addr, offset, size, dir);
 }
 
+void pkrs_dma_sync_for_cpu(struct device *dev, u64 addr, u64 offset,
+			   u64 size, int dir)
+{
+	dma_sync_single_range_for_cpu(dev, addr, offset, size, dir);
+}
+
 #ifdef CONFIG_PAGE_POOL
 void *pkrs_pp_create(const struct pkrs_pp_params *p)
 {
@@ -106,6 +134,8 @@ void *pkrs_pp_create(const struct pkrs_pp_params *p)
 		.max_len = p->max_len,
 		.offset = p->offset,
 		.flags = p->flags,
+		.napi = p->napi,
+		.netdev = p->netdev,
 	};
 
 	return page_pool_create(&pp);
@@ -129,6 +159,17 @@ void pkrs_pp_put_full_page(void *pool, struct page *page, bool allow_direct)
 u64 pkrs_pp_dma_addr(struct page *page)
 {
 	return page_pool_get_dma_addr(page);
+}
+
+bool pkrs_pp_dma_mapped(void *pool)
+{
+	return ((struct page_pool *)pool)->dma_map;
+}
+
+void pkrs_pp_sync_for_cpu(void *pool, struct page *page, u32 offset, u32 len)
+{
+	if (((struct page_pool *)pool)->dma_map)
+		page_pool_dma_sync_for_cpu(pool, page, offset, len);
 }
 
 bool pkrs_pp_get_stats(void *pool, struct pkrs_pp_stats *s)

@@ -53,3 +53,16 @@ leak_run() {
 	step $lid.rmmod rmmod $mod
 	step $lid leak_check $before 128
 }
+
+# DMA-API debug's error count (CONFIG_DMA_API_DEBUG), or "none" without it.
+dma_api_errors() {
+	cat /sys/kernel/debug/dma-api/error_count 2>/dev/null || echo none
+}
+
+# dma_api_errors_still BEFORE: the count is what it was (and exists: a
+# kernel without DMA-API debug fails this check rather than passing it).
+dma_api_errors_still() {
+	now=$(dma_api_errors)
+	echo "DMA-API errors: before $1, now $now"
+	[ "$1" != none ] && [ "$now" = "$1" ]
+}

@@ -12,6 +12,13 @@ resident_stats() {
 		       v["inflight"] >= 100 && v["alloc_fast"] + v["alloc_slow"] > 0) }' "$1"
 }
 
+# The first virtio PCI device with a driver (the one dma_device() maps for).
+first_virtio_pci() {
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat $d/vendor)" = 0x1af4 ] && [ -e $d/driver ] && { echo ${d##*/}; return; }
+	done
+}
+
 m=page_pool_test
 if [ -f $PKRS_MODS/$m.ko ]; then
 	step $m.default insmod $PKRS_MODS/$m.ko
@@ -27,6 +34,20 @@ if [ -f $PKRS_MODS/$m.ko ]; then
 	step $m.size40000 insmod $PKRS_MODS/$m.ko pool_size=40000
 	step $m.nodev insmod $PKRS_MODS/$m.ko pool_flags=1 dma_device=0
 	step $m.syncnomap insmod $PKRS_MODS/$m.ko pool_flags=2
+
+	# DMA lifetime: pools mapping for the first bound virtio NIC are dropped
+	# with 16 pages each still out; the NIC is unbound while the pages are
+	# held; they come back at rmmod. Nothing may reach the device after its
+	# pools are gone (DMA-API debug counts any mapping left at unbind).
+	dev=$(first_virtio_pci)
+	errs=$(dma_api_errors)
+	step $m.hold sh -c "insmod $PKRS_MODS/$m.ko hold_out=16 &&
+		dmesg | grep -q 'hold_out: 16 pages of each pool held, their pools dropped, mapped for $dev'"
+	step $m.hold.unbind sh -c "echo $dev >/sys/bus/pci/drivers/virtio-pci/unbind"
+	step $m.hold.rmmod rmmod $m
+	step $m.hold.dma_errors dma_api_errors_still "$errs"
+	step $m.hold.rebind sh -c "echo $dev >/sys/bus/pci/drivers/virtio-pci/bind"
+	step $m.hold.bad insmod $PKRS_MODS/$m.ko hold_out=5000
 
 	# Allocation failures: every page allocation of the insmod process
 	# that cannot sleep fails (fail_page_alloc with a task filter).

@@ -129,7 +129,9 @@ impl Bench {
         let mut p = Params::new(c"bench");
         p.pool_size = POOL_SIZE;
         if let Some(dev) = dev {
-            p.dev = Some(dev);
+            // SAFETY: the benchmark's pools are made and dropped while
+            // `insmod` runs, and nothing unbinds the test box's NIC then.
+            p.dev = Some(unsafe { crate::page_pool::assume_bound(dev) });
             p.flags = DMA_MAP | DMA_SYNC_DEV;
             p.dma_dir = DataDirection::FromDevice;
             p.max_len = DMA_SYNC_LEN;

@@ -4,7 +4,9 @@
 
 use crate::page_pool::cpool::CPagePool;
 use crate::page_pool::native::RsPagePool;
-use crate::page_pool::{dma_device, DomainHandle, PagePool, Params, DMA_MAP, PREZERO};
+use crate::page_pool::{
+    assume_bound, dma_device, DomainHandle, PagePool, Params, DMA_MAP, DMA_SYNC_DEV, PREZERO,
+};
 use kernel::prelude::*;
 
 /// The module parameters that describe the pools made at load.
@@ -29,7 +31,9 @@ pub(crate) fn at_load(domain: &DomainHandle, load: &LoadParams) -> Result {
     p.pool_size = load.pool_size;
     p.flags = load.flags;
     p.max_outstanding = load.max_outstanding;
-    p.dev = dev.as_deref();
+    // SAFETY: these pools are made and dropped within `insmod`, while
+    // nothing unbinds the test box's NIC.
+    p.dev = dev.as_deref().map(|d| unsafe { crate::page_pool::assume_bound(d) });
     if p.flags & crate::page_pool::DMA_SYNC_DEV != 0 {
         p.max_len = 1536.min(kernel::page::PAGE_SIZE as u32);
     }
@@ -121,4 +125,64 @@ pub(crate) fn resident(domain: &DomainHandle, cycle: bool) -> Result<RsPagePool>
         drop(pages);
     }
     Ok(pool)
+}
+
+/// Pages kept out of their dropped pools until the module goes.
+pub(crate) struct HeldPages {
+    _rs: KVec<<RsPagePool as PagePool>::Page>,
+    _c: KVec<<CPagePool as PagePool>::Page>,
+}
+
+// SAFETY: nothing reaches the pages through a shared reference: they are
+// only dropped, with the module.
+unsafe impl Sync for HeldPages {}
+
+/// Rejects a `hold_out` above 4096 pages.
+pub(crate) fn check_hold_out(n: u32) -> Result {
+    if n > 4096 {
+        pr_err!("invalid hold_out={}: at most 4096 pages\n", n);
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
+/// With `n > 0`: a DMA-mapping pool of each kind for the virtio NIC, `n`
+/// pages taken from each, the pools dropped. Dropping a pool unmaps its
+/// pages still out, so the NIC may be unbound while they are held; they go
+/// back at `rmmod`, without a DMA call.
+pub(crate) fn hold_out(domain: &DomainHandle, n: u32) -> Result<HeldPages> {
+    let mut held = HeldPages {
+        _rs: KVec::new(),
+        _c: KVec::new(),
+    };
+    if n == 0 {
+        return Ok(held);
+    }
+    let Some(dev) = dma_device() else {
+        pr_err!("hold_out: no bound virtio PCI device to map pages for\n");
+        return Err(ENODEV);
+    };
+    let mut p = Params::new(c"held");
+    // SAFETY: the pools are dropped below, before `insmod` returns; only
+    // then may the test box unbind the device.
+    p.dev = Some(unsafe { assume_bound(&dev) });
+    p.flags = DMA_MAP | DMA_SYNC_DEV;
+    p.max_len = 1536;
+    held._rs = take::<RsPagePool>(domain, &p, n)?;
+    held._c = take::<CPagePool>(domain, &p, n)?;
+    pr_info!(
+        "hold_out: {} pages of each pool held, their pools dropped, mapped for {}\n",
+        n,
+        dev.name().to_str().unwrap_or("?")
+    );
+    Ok(held)
+}
+
+fn take<P: PagePool>(domain: &DomainHandle, p: &Params<'_>, n: u32) -> Result<KVec<P::Page>> {
+    let mut pool = P::new(p, domain.domain())?;
+    let mut pages = KVec::with_capacity(n as usize, GFP_KERNEL)?;
+    for _ in 0..n {
+        pages.push(pool.alloc()?, GFP_KERNEL)?;
+    }
+    Ok(pages)
 }

@@ -60,17 +60,26 @@ module! {
             default: 0,
             description: "1: page allocations are made to fail; check the pools' failure paths",
         },
+        hold_out: u32 {
+            default: 0,
+            description: "Pages of each pool (DMA-mapped for the virtio NIC) kept out after their \
+                          pools are dropped, until rmmod (0 to 4096)",
+        },
     },
 }
 
 struct PagePoolTest {
-    // Dropped in this order: the pool, then its domain.
+    // Dropped in this order: the pages held out (back to their dropped
+    // pools), the pool, then their domain.
+    _held: page_pool_checks::HeldPages,
     _resident: RsPagePool,
     _domain: DomainHandle,
 }
 
 impl kernel::Module for PagePoolTest {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        let hold_out = *module_parameters::hold_out.value();
+        page_pool_checks::check_hold_out(hold_out)?;
         let domain = DomainHandle::new(c"page_pool_test", 60)?;
         let load = page_pool_checks::LoadParams {
             order: *module_parameters::pool_order.value(),
@@ -85,8 +94,10 @@ impl kernel::Module for PagePoolTest {
         } else {
             page_pool_checks::at_load(&domain, &load)?;
         }
+        let held = page_pool_checks::hold_out(&domain, hold_out)?;
         let resident = page_pool_checks::resident(&domain, !failing)?;
         Ok(Self {
+            _held: held,
             _resident: resident,
             _domain: domain,
         })

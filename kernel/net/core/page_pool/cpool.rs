@@ -7,11 +7,13 @@
 //! The kernel's pool keeps itself alive while pages are out
 //! (`page_pool_destroy()` defers the release), so a [`CPage`] may outlive
 //! the [`CPagePool`] it came from; its DMA address is no longer valid then
-//! (the kernel unmaps pages in flight at destroy). Unlike the native
-//! pool's, its pages must not be returned from hard IRQ (the kernel's ring
-//! takes a `spin_lock_bh`).
+//! (the kernel unmaps pages in flight at destroy, `page_pool_scrub()`).
+//! Unlike the native pool's, its pages must not be returned from hard IRQ
+//! (the kernel's ring takes a `spin_lock_bh`): debug builds check it.
 
-use super::{PagePool, Params, PoolDomain, PoolPage, Stats, DMA_MAP, DMA_SYNC_DEV, PREZERO};
+use super::{
+    MemModel, PagePool, Params, PoolDomain, PoolPage, Stats, DMA_MAP, DMA_SYNC_DEV, PREZERO,
+};
 use crate::shim_bindings as shim;
 use core::ptr::NonNull;
 use kernel::bindings;
@@ -39,7 +41,7 @@ pub(crate) struct CPage {
 }
 
 // SAFETY: the kernel's page_pool accepts returns from any context but hard
-// IRQ, on any CPU.
+// IRQ (checked in debug builds), on any CPU.
 unsafe impl Send for CPage {}
 
 impl PoolPage for CPage {
@@ -49,16 +51,21 @@ impl PoolPage for CPage {
     }
 
     #[inline]
-    fn dma_addr(&self) -> DmaAddress {
-        // SAFETY: by the type invariants the page belongs to a live pool,
-        // which stored its DMA address in the page.
-        unsafe { shim::pkrs_pp_dma_addr(self.page.as_ptr()) }
+    fn dma_addr(&self) -> Option<DmaAddress> {
+        // SAFETY: by the type invariants the page belongs to a live pool.
+        if !unsafe { shim::pkrs_pp_dma_mapped(self.pool.as_ptr()) } {
+            return None;
+        }
+        // SAFETY: as above; a mapping pool stored the address in the page.
+        Some(unsafe { shim::pkrs_pp_dma_addr(self.page.as_ptr()) })
     }
 }
 
 impl Drop for CPage {
     #[inline]
     fn drop(&mut self) {
+        // SAFETY: reads the preempt count; callable from any context.
+        debug_assert!(!unsafe { shim::pkrs_in_hardirq_or_nmi() });
         // SAFETY: by the type invariants the page is from `pool`, which is
         // alive and has not had it back; `false`: not the alloc side.
         unsafe { shim::pkrs_pp_put_full_page(self.pool.as_ptr(), self.page.as_ptr(), false) };
@@ -106,11 +113,15 @@ impl PagePool for CPagePool {
             order: params.order,
             pool_size: params.pool_size,
             nid: params.nid,
-            dev: params.dev.map_or(core::ptr::null_mut(), super::dev_raw),
+            dev: params
+                .dev
+                .map_or(core::ptr::null_mut(), |d| super::dev_raw(d)),
             dma_dir: params.dma_dir as c_int,
             max_len: params.max_len,
             offset: params.offset,
             flags,
+            napi: params.napi,
+            netdev: params.netdev,
         };
         // SAFETY: `p` is a valid parameter block; the device, if any, is
         // alive, and `_dev` below keeps it so until the pool is destroyed.
@@ -119,7 +130,7 @@ impl PagePool for CPagePool {
         Ok(Self {
             pool: NonNull::new(pool).ok_or(ENOMEM)?,
             gfp: bindings::GFP_ATOMIC | bindings::__GFP_NOWARN,
-            _dev: params.dev.map(ARef::from),
+            _dev: params.dev.map(|d| ARef::from(&**d)),
         })
     }
 
@@ -145,6 +156,24 @@ impl PagePool for CPagePool {
         // `&mut self` makes this the pool's alloc side, as `allow_direct`
         // requires.
         unsafe { shim::pkrs_pp_put_full_page(self.pool.as_ptr(), page.page.as_ptr(), true) };
+    }
+
+    #[inline]
+    fn release_to_stack(&mut self, page: CPage) -> *mut bindings::page {
+        // The page stays the pool's: the stack gives it back
+        // (`MEM_TYPE_PAGE_POOL`, or an skb marked for recycling).
+        core::mem::ManuallyDrop::new(page).page.as_ptr()
+    }
+
+    #[inline]
+    fn sync_for_cpu(&self, page: &CPage, offset: u32, len: u32) {
+        // SAFETY: the page is in flight of its live pool; the kernel checks
+        // nothing else and syncs only when the pool maps.
+        unsafe { shim::pkrs_pp_sync_for_cpu(page.pool.as_ptr(), page.page.as_ptr(), offset, len) };
+    }
+
+    fn mem_model(&self) -> MemModel {
+        MemModel::PagePool(self.pool.as_ptr())
     }
 
     fn stats(&self) -> Stats {

@@ -15,25 +15,59 @@
 //! The *alloc side* of a pool ([`PagePool::alloc`],
 //! [`PagePool::recycle_direct`]) takes `&mut self`: one context at a time,
 //! in a driver the NAPI poll of the RX queue that owns the pool (softirq),
-//! never hard IRQ. Pages go back from any other context (another CPU, a
-//! socket, a workqueue) by dropping their handle. A pool is created and
-//! dropped in process context; dropping it while pages are still out is
-//! allowed, and the pool is freed when the last one comes back.
+//! never hard IRQ. Pages go back from other contexts (another CPU, a
+//! socket, a workqueue) by dropping their handle: in process or softirq
+//! context for both pools, and also in hard IRQ for the native pool only
+//! (the kernel's ring takes a `_bh` spinlock); debug builds check it. A
+//! pool is created and dropped in process context; dropping it while
+//! pages are still out is allowed, and the pool is freed when the last
+//! one comes back.
+//!
+//! # DMA
+//!
+//! A pool maps pages only for a device that its owner is bound to
+//! ([`Device<Bound>`]), and dropping the pool unmaps every page it mapped,
+//! pages still out included: after the drop, nothing of the pool touches
+//! the device, so the owner may let it go (unbind). A page that comes back
+//! later is released without a DMA call.
 
 #![allow(dead_code, reason = "each module uses a different part of the pool")]
 
 pub(crate) mod cpool;
+mod dma;
 pub(crate) mod native;
 mod ring;
 
+pub(crate) use native::{DomainHandle, PoolDomain};
+
 use kernel::bindings;
-use kernel::debugfs::Dir;
-use kernel::device::Device;
+use kernel::device::{Bound, Device};
 use kernel::dma::{DataDirection, DmaAddress};
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::sync::aref::ARef;
 use kernel::sync::Arc;
+
+/// A value on cache lines of its own (x86's 64 bytes), so that fields
+/// written by different contexts do not share a line.
+#[repr(align(64))]
+pub(crate) struct CacheAligned<T>(pub(crate) T);
+
+impl<T> core::ops::Deref for CacheAligned<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// How the network stack frees a pool's page handed to it (the XDP memory
+/// model of the RX queue's `xdp_rxq_info`).
+pub(crate) enum MemModel {
+    /// `MEM_TYPE_PAGE_ORDER0`: `put_page()`; the page has left the pool.
+    PageOrder0,
+    /// `MEM_TYPE_PAGE_POOL`: back to this kernel `struct page_pool`.
+    PagePool(*mut kernel::ffi::c_void),
+}
 
 /// Map each page for DMA when it enters the pool, unmap it when it leaves.
 pub(crate) const DMA_MAP: u32 = 1 << 0;
@@ -56,8 +90,9 @@ pub(crate) struct Params<'a> {
     pub(crate) pool_size: u32,
     /// NUMA node to allocate on (`NUMA_NO_NODE`: the local one).
     pub(crate) nid: i32,
-    /// The device the pages are mapped for (with [`DMA_MAP`]).
-    pub(crate) dev: Option<&'a Device>,
+    /// The device the pages are mapped for (with [`DMA_MAP`]), which the
+    /// owner is bound to for the pool's life.
+    pub(crate) dev: Option<&'a Device<Bound>>,
     /// Direction of the DMA mapping.
     pub(crate) dma_dir: DataDirection,
     /// Bytes synced for the device on recycle (with [`DMA_SYNC_DEV`]).
@@ -69,6 +104,10 @@ pub(crate) struct Params<'a> {
     /// Most pages out of the pool at once (handed out and not yet back);
     /// 0 for no limit (native pool only).
     pub(crate) max_outstanding: u32,
+    /// The NAPI instance of the alloc side (kernel's pool only: pages freed
+    /// in that NAPI recycle directly) and its netdev; null for none.
+    pub(crate) napi: *mut bindings::napi_struct,
+    pub(crate) netdev: *mut bindings::net_device,
 }
 
 impl<'a> Params<'a> {
@@ -85,12 +124,18 @@ impl<'a> Params<'a> {
             offset: 0,
             flags: 0,
             max_outstanding: 0,
+            napi: core::ptr::null_mut(),
+            netdev: core::ptr::null_mut(),
         }
     }
 
     /// Rejects what no pool can do, with a reason in the kernel log.
     pub(crate) fn validate(&self) -> Result {
         let bytes = (bindings::PAGE_SIZE as u64) << self.order.min(31);
+        let node_ok = |nid: i32| {
+            // SAFETY: `node_state()` reads a node mask; `nid` is in range.
+            unsafe { crate::shim_bindings::pkrs_node_has_memory(nid) }
+        };
         let reason = if self.order > bindings::MAX_PAGE_ORDER {
             Some("order above MAX_PAGE_ORDER")
         } else if self.pool_size == 0 || self.pool_size > MAX_POOL_SIZE {
@@ -110,6 +155,8 @@ impl<'a> Params<'a> {
             && !(0..bindings::MAX_NUMNODES as i32).contains(&self.nid)
         {
             Some("no such NUMA node")
+        } else if self.nid != bindings::NUMA_NO_NODE && !node_ok(self.nid) {
+            Some("NUMA node without memory")
         } else if self.flags & DMA_SYNC_DEV != 0 && self.flags & DMA_MAP == 0 {
             Some("DMA_SYNC_DEV needs DMA_MAP")
         } else if self.flags & DMA_SYNC_DEV != 0 && self.max_len == 0 {
@@ -146,7 +193,7 @@ pub(crate) fn dev_raw(dev: &Device) -> *mut bindings::device {
 }
 
 /// A device to map pages for: the first virtio PCI device (the test box's
-/// NICs), whichever driver has it.
+/// NICs) that a driver is bound to, whichever driver it is.
 pub(crate) fn dma_device() -> Option<ARef<Device>> {
     // CAST: `PCI_ANY_ID` is the all-ones device ID.
     // SAFETY: looks up a PCI device, taking a reference when found.
@@ -160,12 +207,28 @@ pub(crate) fn dma_device() -> Option<ARef<Device>> {
     if pdev.is_null() {
         return None;
     }
+    // SAFETY: `pdev` is live (we hold a reference); reading its driver
+    // pointer is how `device_is_bound()`'s callers tell.
+    let bound = unsafe { !(*pdev).dev.driver.is_null() };
     // SAFETY: `pdev` is live (we hold a reference); `get_device` takes one
     // of its own on the embedded `struct device`.
     let dev = unsafe { Device::get_device(&raw mut (*pdev).dev) };
     // SAFETY: drops the reference `pci_get_device` took.
     unsafe { bindings::pci_dev_put(pdev) };
-    Some(dev)
+    bound.then_some(dev)
+}
+
+/// A device of [`dma_device`] as bound, for a test or benchmark module
+/// that maps pages for a device some other driver owns.
+///
+/// # Safety
+///
+/// The device stays bound while the reference is used, and every pool
+/// made with it is dropped before the device may be unbound. (The test
+/// box unbinds such a device only after the module's pools are gone.)
+pub(crate) unsafe fn assume_bound(dev: &Device) -> &Device<Bound> {
+    // SAFETY: by the function's safety requirements.
+    unsafe { dev.as_bound() }
 }
 
 /// A page handed out by a pool. Dropping the handle gives the page back to
@@ -174,8 +237,8 @@ pub(crate) fn dma_device() -> Option<ARef<Device>> {
 pub(crate) trait PoolPage: Send {
     /// The `struct page` (the head page for order > 0).
     fn as_raw(&self) -> *mut bindings::page;
-    /// The page's DMA address (0 without [`DMA_MAP`]).
-    fn dma_addr(&self) -> DmaAddress;
+    /// The page's DMA address; `None` when its pool does not map pages.
+    fn dma_addr(&self) -> Option<DmaAddress>;
 }
 
 /// What both page_pools offer. See the module documentation for contexts.
@@ -196,6 +259,18 @@ pub(crate) trait PagePool: Send + Sized + Unpin {
 
     /// Returns a page straight into the pool's cache (the XDP_DROP case).
     fn recycle_direct(&mut self, page: Self::Page);
+
+    /// Hands a page to the network stack (an skb, an XDP frame), which
+    /// frees it as [`PagePool::mem_model`] says: the caller owns the
+    /// returned page reference from now on.
+    fn release_to_stack(&mut self, page: Self::Page) -> *mut bindings::page;
+
+    /// Makes `len` bytes at `offset` of a page visible to the CPU after the
+    /// device wrote them (nothing for a pool that does not map).
+    fn sync_for_cpu(&self, page: &Self::Page, offset: u32, len: u32);
+
+    /// How the stack frees pages given to it with `release_to_stack`.
+    fn mem_model(&self) -> MemModel;
 
     /// The pool's counters.
     fn stats(&self) -> Stats;
@@ -271,74 +346,3 @@ impl core::fmt::Debug for Stats {
     }
 }
 
-/// The pools of one module: their debugfs directory
-/// (`/sys/kernel/debug/<name>/`) and the reaper that finishes destroying
-/// native pools whose pages were still out when they were dropped.
-///
-/// The module keeps the returned [`DomainHandle`] for its lifetime; its
-/// drop stops the reaper (pools must be dropped before it).
-#[pin_data]
-pub(crate) struct PoolDomain {
-    pub(crate) dir: Dir,
-    #[pin]
-    pub(crate) reaper: native::Reaper,
-}
-
-/// The owner's handle of a [`PoolDomain`]: keeps its reaper thread.
-pub(crate) struct DomainHandle {
-    domain: Arc<PoolDomain>,
-    thread: Option<crate::time_bench::kthread::KThread>,
-}
-
-impl DomainHandle {
-    /// A domain with debugfs directory `name`; a pool still waiting for
-    /// its pages is reported every `warn_secs` seconds.
-    pub(crate) fn new(name: &'static CStr, warn_secs: u32) -> Result<Self> {
-        let domain = Arc::pin_init(
-            try_pin_init!(PoolDomain {
-                dir: Dir::new(name),
-                reaper <- native::Reaper::new(warn_secs),
-            }),
-            GFP_KERNEL,
-        )?;
-        let p: *const PoolDomain = &*domain;
-        // SAFETY: the thread only borrows the domain, which `DomainHandle`
-        // keeps alive (it holds an `Arc`) until after it stops the thread.
-        let thread = unsafe {
-            crate::time_bench::kthread::KThread::spawn(
-                native::reaper_thread,
-                p.cast_mut().cast(),
-                c"pkrs_pp_reaper/%u",
-                0,
-                None,
-            )?
-        };
-        Ok(DomainHandle {
-            domain,
-            thread: Some(thread),
-        })
-    }
-}
-
-impl PoolDomain {
-    /// Native pools destroyed but still waiting for pages.
-    pub(crate) fn pending(&self) -> usize {
-        self.reaper.pending()
-    }
-}
-
-impl DomainHandle {
-    /// The domain, for creating pools.
-    pub(crate) fn domain(&self) -> &Arc<PoolDomain> {
-        &self.domain
-    }
-}
-
-impl Drop for DomainHandle {
-    fn drop(&mut self) {
-        // Stops (and waits for) the reaper thread first, then gives the
-        // pools still waiting a last chance.
-        drop(self.thread.take());
-        self.domain.reaper.shutdown();
-    }
-}

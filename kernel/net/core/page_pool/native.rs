@@ -8,9 +8,11 @@
 //!   into it (the XDP_DROP case);
 //! - a lock-free ring ([`PtrRing`]) for pages returned from anywhere else,
 //!   drained into the cache in bulk when the cache runs dry;
-//! - the page allocator, in bulk (`alloc_pages_bulk()`), when the ring is
-//!   empty too; each page is DMA-mapped once, when it enters the pool, and
-//!   unmapped when it leaves it;
+//! - the page allocator, in bulk (`alloc_pages_bulk()`) on the pool's
+//!   node, when the ring is empty too; each page is DMA-mapped once, when
+//!   it enters the pool, and unmapped when it leaves it; the mappings are
+//!   tracked ([`DmaMaps`]) so that dropping the pool unmaps the pages still
+//!   out as well, and nothing touches the device after the drop;
 //! - release to the page allocator when the cache and ring are full, or
 //!   when a page cannot be reused (someone else holds it, or it sits on
 //!   another NUMA node than the pool's);
@@ -20,7 +22,9 @@
 //! - a limit on the pages out at once, which upstream lacks: past it,
 //!   `alloc` fails with `ENOSPC` and counts it, so a stuck consumer cannot
 //!   drain memory;
-//! - counters named as upstream's, compiled out with `CONFIG_PKRS_PAGE_POOL_STATS=n`.
+//! - counters named as upstream's, compiled out with `CONFIG_PKRS_PAGE_POOL_STATS=n`;
+//!   what the alloc side writes, what other contexts write and what no one
+//!   writes after creation sit on separate cache lines.
 //!
 //! # Lifetime
 //!
@@ -30,28 +34,33 @@
 //! [`Reaper`] once the last page is released. Whoever releases a page
 //! counts it in `release` as its very last access to `Shared`, so the
 //! block is never freed under a returning page.
+//!
+//! Pages must be back before the module that made the pool is unloaded:
+//! their handles run this module's code when dropped.
 
+use super::dma::DmaMaps;
 use super::ring::{Entry, Head, PtrRing};
-use super::{PagePool, Params, PoolDomain, PoolPage, Stats, DMA_MAP, DMA_SYNC_DEV, PREZERO};
+use super::{
+    CacheAligned, MemModel, PagePool, Params, PoolPage, Stats, DMA_MAP, DMA_SYNC_DEV, PREZERO,
+};
 use crate::shim_bindings as shim;
 use core::ptr::NonNull;
 use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
-use core::sync::atomic::{AtomicI32, AtomicU64};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64};
 use kernel::bindings;
 use kernel::debugfs::{Dir, File};
-use kernel::device::Device;
 use kernel::dma::DmaAddress;
-use kernel::ffi::{c_int, c_long, c_void};
+use kernel::ffi::c_int;
 use kernel::prelude::*;
 use kernel::str::CStr;
-use kernel::sync::aref::ARef;
 use kernel::sync::{Arc, Mutex};
+use kernel::workqueue::{self, impl_has_delayed_work, DelayedWork, WorkItem};
 
 /// Pages the alloc cache holds (as upstream's `PP_ALLOC_CACHE_SIZE`).
 const CACHE_SIZE: usize = 128;
 /// Pages moved into the cache at once, from the ring or the allocator.
 const REFILL: usize = 64;
-/// How often the reaper looks at destroyed pools, in ms.
+/// How often the reaper looks at destroyed pools while one waits, in ms.
 const REAP_MS: u32 = 100;
 
 // The pool's own atomics are `core`'s, not `kernel::sync::atomic`'s: the
@@ -87,8 +96,8 @@ fn stat_shared(c: &AtomicU64) {
     }
 }
 
-struct Counters {
-    // Written by the alloc side only.
+/// Counters only the alloc side writes.
+struct LocalCounters {
     hold: AtomicU64,
     handed_out: AtomicU64,
     returned_direct: AtomicU64,
@@ -101,7 +110,12 @@ struct Counters {
     recycle_cached: AtomicU64,
     recycle_cache_full: AtomicU64,
     alloc_over_limit: AtomicU64,
-    // Written from any context.
+}
+
+/// Counters written from any context.
+struct SharedCounters {
+    /// Pages that left the pool (see the module's "Lifetime").
+    release: AtomicU64,
     returned_other: AtomicU64,
     ring_attempts: AtomicU64,
     ring_full: AtomicU64,
@@ -110,12 +124,13 @@ struct Counters {
 
 /// What the owner, the pages handed out and the reaper share.
 struct Shared {
+    // Written at creation only (`destroying` once, at the owner's drop).
     ring: PtrRing,
     name: &'static CStr,
-    dev: Option<ARef<Device>>,
+    /// The pages' DMA mappings (with [`DMA_MAP`]).
+    maps: Option<DmaMaps>,
     order: u32,
     nid: i32,
-    dma_dir: bindings::dma_data_direction,
     /// Bytes of each page: `PAGE_SIZE << order`.
     bytes: usize,
     flags: u32,
@@ -123,16 +138,17 @@ struct Shared {
     offset: u32,
     /// Most pages out at once; 0: no limit.
     limit: u64,
+    /// Whether pages out are counted (for the limit, or the statistics).
+    track_out: bool,
     /// Set when the owner drops the pool: returns skip the ring.
     destroying: AtomicI32,
-    /// Pages that left the pool (see the module's "Lifetime").
-    release: AtomicU64,
-    c: Counters,
+    local: CacheAligned<LocalCounters>,
+    shared: CacheAligned<SharedCounters>,
 }
 
 // SAFETY: `Shared` is only reached through shared references; its fields
-// are atomics, immutable parameters, or the ring (itself `Sync`), and the
-// `ARef<Device>` may be used from any thread.
+// are atomics, immutable parameters, the ring (itself `Sync`) or the
+// mapping table (atomics, and a device reference usable from any thread).
 unsafe impl Sync for Shared {}
 // SAFETY: as for `Sync`: nothing in it is tied to a thread.
 unsafe impl Send for Shared {}
@@ -143,17 +159,8 @@ impl Shared {
     #[inline]
     fn recyclable(&self, page: *mut bindings::page) -> bool {
         // SAFETY: the pool holds a reference to `page`, so it is a live
-        // `struct page`. `_refcount` is read as `page_ref_count()` does
-        // (an `atomic_read`, a volatile load). The first word of the union
-        // after `flags` is `lru.next`, whose bit 1 marks a pfmemalloc page
-        // (`page_is_pfmemalloc()` in include/linux/mm.h).
-        let (refs, lru_next) = unsafe {
-            (
-                core::ptr::read_volatile(&raw const (*page)._refcount.counter),
-                core::ptr::read_volatile((&raw const (*page).__bindgen_anon_1).cast::<usize>()),
-            )
-        };
-        refs == 1 && lru_next & 2 == 0
+        // `struct page`.
+        unsafe { shim::pkrs_page_recyclable(page) }
     }
 
     /// Whether a page from the ring is on the pool's NUMA node (the local
@@ -175,71 +182,50 @@ impl Shared {
         true
     }
 
-    /// Makes the device see `max_len` bytes at `offset` (`DMA_SYNC_DEV`).
+    /// Makes the device see `max_len` bytes at `offset` (`DMA_SYNC_DEV`),
+    /// on the alloc side (the owner is alive, so the device is there).
     #[inline]
     fn sync_for_device(&self, e: Entry) {
         if self.flags & DMA_SYNC_DEV != 0 {
-            if let Some(dev) = &self.dev {
-                // SAFETY: `e.dma` maps `self.bytes` bytes for `dev` in
-                // `dma_dir` (the page is in the pool, so still mapped), and
-                // `offset + max_len <= bytes` was checked at creation.
-                unsafe {
-                    shim::pkrs_dma_sync_for_device(
-                        super::dev_raw(dev),
-                        e.dma,
-                        u64::from(self.offset),
-                        u64::from(self.max_len),
-                        self.dma_dir as c_int,
-                    )
-                };
+            if let Some(m) = &self.maps {
+                // SAFETY: the owner is alive, so the table is not gone;
+                // `e.dma` maps the page (it is in the pool) and `offset +
+                // max_len <= bytes` was checked at creation.
+                unsafe { m.sync_for_device(m.device(), e.dma, self.offset, self.max_len) };
             }
         }
     }
 
-    /// Maps a page entering the pool (`DMA_MAP`); its DMA address, or 0.
-    fn map(&self, page: *mut bindings::page) -> Result<u64> {
-        let Some(dev) = self.dev.as_ref().filter(|_| self.flags & DMA_MAP != 0) else {
-            return Ok(0);
+    /// Maps a page entering the pool (`DMA_MAP`): its entry.
+    fn map(&self, page: *mut bindings::page) -> Result<Entry> {
+        let Some(m) = &self.maps else {
+            return Ok(Entry { page, dma: 0, id: 0 });
         };
-        // SAFETY: `page` is a live allocation of `bytes` bytes that we own;
-        // `dev` is a live device (we hold a reference). The CPU sync is
-        // skipped as upstream does: the device writes the page first.
-        let dma = unsafe {
-            bindings::dma_map_page_attrs(
-                super::dev_raw(dev),
-                page,
-                0,
-                self.bytes,
-                self.dma_dir,
-                // CAST: a small flag into `unsigned long`.
-                bindings::DMA_ATTR_SKIP_CPU_SYNC as usize,
-            )
-        };
-        // SAFETY: `dma` was just returned by a mapping call for `dev`.
-        if unsafe { shim::pkrs_dma_mapping_error(super::dev_raw(dev), dma) } != 0 {
-            return Err(ENOMEM);
-        }
-        let e = Entry { page, dma };
+        let (dma, id) = m.map(page)?;
+        let e = Entry { page, dma, id };
         self.sync_for_device(e);
-        Ok(dma)
+        Ok(e)
     }
 
-    /// Unmaps the page and drops the pool's reference: the page leaves the
-    /// pool. Counting it in `release` is the last access to `self`.
+    /// Unmaps the page (unless the pool was scrubbed) and counts it in
+    /// `release`; the caller keeps the pool's reference to the page.
+    /// Counting is the last access to `self`.
+    #[inline]
+    fn release_keep(&self, e: Entry) -> *mut bindings::page {
+        if let Some(m) = &self.maps {
+            m.release(e.id);
+        }
+        // Release: everything we did with the pool happens before a reaper
+        // that sees this count frees it.
+        self.shared.release.fetch_add(1, Release);
+        e.page
+    }
+
+    /// The page leaves the pool: unmapped, counted, and the pool's
+    /// reference dropped. Counting is the last access to `self`.
     fn release_page(&self, e: Entry) {
-        if let Some(dev) = self.dev.as_ref().filter(|_| self.flags & DMA_MAP != 0) {
-            // SAFETY: `e.dma` is the mapping `map` made of this page for
-            // `dev`, not unmapped yet (the page was still in the pool).
-            unsafe {
-                bindings::dma_unmap_page_attrs(
-                    super::dev_raw(dev),
-                    e.dma,
-                    self.bytes,
-                    self.dma_dir,
-                    // CAST: a small flag into `unsigned long`.
-                    bindings::DMA_ATTR_SKIP_CPU_SYNC as usize,
-                )
-            };
+        if let Some(m) = &self.maps {
+            m.release(e.id);
         }
         self.release_unmapped(e.page);
     }
@@ -250,9 +236,8 @@ impl Shared {
         // SAFETY: the pool owns one reference to the page; this drops it
         // (freeing the page unless someone else holds another).
         unsafe { shim::pkrs_put_page(page) };
-        // Release: everything we did with the pool happens before a reaper
-        // that sees this count frees it.
-        self.release.fetch_add(1, Release);
+        // Release: as in `release_keep`.
+        self.shared.release.fetch_add(1, Release);
     }
 
     /// A page comes back from a context that is not the alloc side.
@@ -264,20 +249,34 @@ impl Shared {
     unsafe fn put(this: NonNull<Self>, e: Entry) {
         // SAFETY: by the function's safety requirements.
         let s = unsafe { this.as_ref() };
-        if STATS || s.limit != 0 {
-            s.c.returned_other.fetch_add(1, Relaxed);
+        if s.track_out {
+            s.shared.returned_other.fetch_add(1, Relaxed);
         }
         if !s.recyclable(e.page) {
-            stat_shared(&s.c.released_refcnt);
+            stat_shared(&s.shared.released_refcnt);
             return s.release_page(e);
         }
         if s.destroying.load(Relaxed) != 0 {
             return s.release_page(e);
         }
-        s.sync_for_device(e);
-        stat_shared(&s.c.ring_attempts);
+        if s.flags & DMA_SYNC_DEV != 0 {
+            if let Some(m) = &s.maps {
+                // The owner may be dropping the pool right now: sync only
+                // while the table is live, which its scrub waits for.
+                // SAFETY: inside `with_device` the device is the table's and
+                // not gone; `e.dma` maps the page (still in the pool), and
+                // `offset + max_len <= bytes` was checked at creation.
+                let live = m.with_device(|dev| unsafe {
+                    m.sync_for_device(dev, e.dma, s.offset, s.max_len)
+                });
+                if !live {
+                    return s.release_page(e);
+                }
+            }
+        }
+        stat_shared(&s.shared.ring_attempts);
         if let Err(e) = s.ring.push(e) {
-            stat_shared(&s.c.ring_full);
+            stat_shared(&s.shared.ring_full);
             s.release_page(e);
         }
         // Once in the ring, the page may be released, and the pool freed,
@@ -286,9 +285,9 @@ impl Shared {
 
     /// The counters, as [`Stats`].
     fn stats(&self) -> Stats {
-        let c = &self.c;
-        let ring_full = c.ring_full.load(Relaxed);
-        let other = c.returned_other.load(Relaxed);
+        let c = &self.local;
+        let o = &self.shared;
+        let ring_full = o.ring_full.load(Relaxed);
         Stats {
             alloc_fast: c.alloc_fast.load(Relaxed),
             alloc_slow: c.alloc_slow.load(Relaxed),
@@ -298,18 +297,27 @@ impl Shared {
             alloc_waive: c.alloc_waive.load(Relaxed),
             recycle_cached: c.recycle_cached.load(Relaxed),
             recycle_cache_full: c.recycle_cache_full.load(Relaxed),
-            recycle_ring: c.ring_attempts.load(Relaxed).wrapping_sub(ring_full),
+            recycle_ring: o.ring_attempts.load(Relaxed).wrapping_sub(ring_full),
             recycle_ring_full: ring_full,
-            recycle_released_refcnt: c.released_refcnt.load(Relaxed),
+            recycle_released_refcnt: o.released_refcnt.load(Relaxed),
             alloc_over_limit: c.alloc_over_limit.load(Relaxed),
             hold: c.hold.load(Relaxed),
-            release: self.release.load(Relaxed),
-            outstanding: c
-                .handed_out
-                .load(Relaxed)
-                .wrapping_sub(c.returned_direct.load(Relaxed))
-                .wrapping_sub(other),
+            release: o.release.load(Relaxed),
+            outstanding: self.outstanding(),
         }
+    }
+
+    /// Pages handed out and not yet back (0 when they are not counted).
+    #[inline]
+    fn outstanding(&self) -> u64 {
+        if !self.track_out {
+            return 0;
+        }
+        self.local
+            .handed_out
+            .load(Relaxed)
+            .wrapping_sub(self.local.returned_direct.load(Relaxed))
+            .wrapping_sub(self.shared.returned_other.load(Relaxed))
     }
 }
 
@@ -343,8 +351,9 @@ impl PoolPage for RsPage {
     }
 
     #[inline]
-    fn dma_addr(&self) -> DmaAddress {
-        self.e.dma
+    fn dma_addr(&self) -> Option<DmaAddress> {
+        // SAFETY: by the type invariants the pool is alive.
+        unsafe { self.pool.as_ref() }.maps.as_ref().map(|_| self.e.dma)
     }
 }
 
@@ -379,11 +388,11 @@ impl core::fmt::Debug for StatsView {
 /// # Invariants
 ///
 /// `shared` points to a live `Shared` that this pool owns (with the pages
-/// in flight); `cache[..count]` are pages in flight, not out; `head` is
-/// the consumer position of `shared.ring`.
+/// in flight); the entries of `cache` are pages in flight, not out; `head`
+/// is the consumer position of `shared.ring`.
 pub(crate) struct RsPagePool {
-    cache: [Entry; CACHE_SIZE],
-    count: usize,
+    /// The alloc cache: its own allocation, made once at creation.
+    cache: KVec<Entry>,
     shared: NonNull<Shared>,
     head: Option<Head>,
     gfp: bindings::gfp_t,
@@ -406,6 +415,11 @@ impl RsPagePool {
         unsafe { self.shared.as_ref() }
     }
 
+    #[inline(always)]
+    fn local(&self) -> &LocalCounters {
+        &self.shared().local
+    }
+
     /// The alloc side's contract: one context at a time (`&mut self`
     /// ensures it for safe code), never hard IRQ or NMI.
     #[inline(always)]
@@ -414,23 +428,16 @@ impl RsPagePool {
         debug_assert!(!unsafe { shim::pkrs_in_hardirq_or_nmi() });
     }
 
-    /// Pages handed out and not yet back.
-    #[inline]
-    fn outstanding(&self) -> u64 {
-        let c = &self.shared().c;
-        c.handed_out
-            .load(Relaxed)
-            .wrapping_sub(c.returned_direct.load(Relaxed))
-            .wrapping_sub(c.returned_other.load(Relaxed))
-    }
-
     #[cold]
     fn over_limit(&self) -> Result<RsPage> {
-        inc_local(&self.shared().c.alloc_over_limit);
+        inc_local(&self.local().alloc_over_limit);
         Err(ENOSPC)
     }
 
     /// Moves up to [`REFILL`] pages from the ring into the (empty) cache.
+    /// A page on another node than the pool's is released and ends the
+    /// refill, as upstream does: one stray page costs one release, not a
+    /// drained ring.
     fn refill_from_ring(&mut self) -> usize {
         let Some(mut head) = self.head.take() else {
             return 0;
@@ -442,45 +449,58 @@ impl RsPagePool {
             let Some(e) = (unsafe { self.shared().ring.pop(&mut head) }) else {
                 break;
             };
-            if self.shared().on_node(e.page) {
-                self.cache[self.count] = e;
-                self.count += 1;
-                n += 1;
-            } else {
-                stat_local(&self.shared().c.alloc_waive);
+            if !self.shared().on_node(e.page) {
+                stat_local(&self.local().alloc_waive);
                 self.shared().release_page(e);
+                break;
             }
+            // INVARIANT: a page in flight, in the cache (which holds at
+            // most `CACHE_SIZE` and is empty here).
+            if let Err(e) = self.cache.push_within_capacity(e) {
+                self.shared().release_page(e.0);
+                break;
+            }
+            n += 1;
         }
         self.head = Some(head);
         n
     }
 
-    /// Fills the cache from the page allocator: order 0 in bulk.
+    /// Fills the cache from the page allocator: order 0 in bulk, on the
+    /// pool's node.
     fn refill_from_allocator(&mut self) -> Result {
         let mut pages = [core::ptr::null_mut::<bindings::page>(); REFILL];
         // CAST: `REFILL` fits in a `c_int`.
         // SAFETY: `pages` has `REFILL` writable NULL slots; the allocator
-        // fills some with order-0 pages whose references become ours.
-        let got =
-            unsafe { shim::pkrs_alloc_pages_bulk(self.gfp, REFILL as c_int, pages.as_mut_ptr()) };
+        // fills some with order-0 pages whose references become ours. The
+        // node was checked at creation.
+        let got = unsafe {
+            shim::pkrs_alloc_pages_bulk_node(
+                self.gfp,
+                self.shared().nid,
+                REFILL as c_int,
+                pages.as_mut_ptr(),
+            )
+        };
         // CAST: at most `REFILL`.
         for &page in &pages[..(got.max(0) as usize).min(REFILL)] {
             if page.is_null() {
                 continue;
             }
-            let c = &self.shared().c;
-            inc_local(&c.hold);
+            inc_local(&self.local().hold);
             match self.shared().map(page) {
-                Ok(dma) => {
-                    // INVARIANT: a page in flight, in the cache.
-                    self.cache[self.count] = Entry { page, dma };
-                    self.count += 1;
+                // INVARIANT: a page in flight, in the cache (empty before
+                // the refill, which adds at most `REFILL < CACHE_SIZE`).
+                Ok(e) => {
+                    if let Err(e) = self.cache.push_within_capacity(e) {
+                        self.shared().release_page(e.0);
+                    }
                 }
                 // Counted in `hold`, so released like any page (unmapped).
                 Err(_) => self.shared().release_unmapped(page),
             }
         }
-        if self.count == 0 {
+        if self.cache.is_empty() {
             return Err(ENOMEM);
         }
         Ok(())
@@ -491,17 +511,17 @@ impl RsPagePool {
         let order = self.shared().order;
         // `__GFP_COMP` is `BIT(___GFP_COMP_BIT)` (include/linux/gfp_types.h).
         let gfp = self.gfp | (1 << bindings::___GFP_COMP_BIT);
-        // SAFETY: any flags, a valid node (checked at creation) and an order
-        // up to `MAX_PAGE_ORDER` (checked too) may be passed; these flags
-        // do not sleep.
+        // SAFETY: any flags, a node with memory (checked at creation) and
+        // an order up to `MAX_PAGE_ORDER` (checked too) may be passed; these
+        // flags do not sleep.
         let page = unsafe { shim::pkrs_alloc_pages_node(self.shared().nid, gfp, order) };
         if page.is_null() {
             return Err(ENOMEM);
         }
-        inc_local(&self.shared().c.hold);
-        stat_local(&self.shared().c.alloc_slow_high_order);
+        inc_local(&self.local().hold);
+        stat_local(&self.local().alloc_slow_high_order);
         match self.shared().map(page) {
-            Ok(dma) => Ok(Entry { page, dma }),
+            Ok(e) => Ok(e),
             Err(e) => {
                 self.shared().release_unmapped(page);
                 Err(e)
@@ -513,17 +533,16 @@ impl RsPagePool {
     #[cold]
     fn alloc_slow(&mut self) -> Result<Entry> {
         if self.refill_from_ring() > 0 {
-            stat_local(&self.shared().c.alloc_refill);
+            stat_local(&self.local().alloc_refill);
         } else {
-            stat_local(&self.shared().c.alloc_empty);
+            stat_local(&self.local().alloc_empty);
             if self.shared().order > 0 {
                 return self.alloc_high_order();
             }
-            stat_local(&self.shared().c.alloc_slow);
             self.refill_from_allocator()?;
+            stat_local(&self.local().alloc_slow);
         }
-        self.count -= 1;
-        Ok(self.cache[self.count])
+        self.cache.pop().ok_or(ENOMEM)
     }
 
     /// The pool's page, from the cache or the slow path.
@@ -531,17 +550,19 @@ impl RsPagePool {
     pub(crate) fn alloc(&mut self) -> Result<RsPage> {
         self.check_context();
         let limit = self.shared().limit;
-        if limit != 0 && self.outstanding() >= limit {
+        if limit != 0 && self.shared().outstanding() >= limit {
             return self.over_limit();
         }
-        let e = if self.count > 0 {
-            stat_local(&self.shared().c.alloc_fast);
-            self.count -= 1;
-            self.cache[self.count]
-        } else {
-            self.alloc_slow()?
+        let e = match self.cache.pop() {
+            Some(e) => {
+                stat_local(&self.local().alloc_fast);
+                e
+            }
+            None => self.alloc_slow()?,
         };
-        inc_local(&self.shared().c.handed_out);
+        if self.shared().track_out {
+            inc_local(&self.local().handed_out);
+        }
         // INVARIANT: a page in flight of this pool, no longer in the cache.
         Ok(RsPage {
             e,
@@ -558,23 +579,61 @@ impl RsPagePool {
             return drop(page);
         }
         let e = page.into_entry();
-        let s = self.shared();
-        inc_local(&s.c.returned_direct);
+        // SAFETY: by the type invariants `shared` is live while we are; a
+        // reference that does not borrow `self`, which `cache` needs.
+        let s = unsafe { self.shared.as_ref() };
+        if s.track_out {
+            inc_local(&s.local.returned_direct);
+        }
         if !s.recyclable(e.page) {
-            stat_shared(&s.c.released_refcnt);
+            stat_shared(&s.shared.released_refcnt);
             return s.release_page(e);
         }
         s.sync_for_device(e);
-        if self.count < CACHE_SIZE {
-            stat_local(&s.c.recycle_cached);
-            self.cache[self.count] = e;
-            self.count += 1;
-        } else {
-            stat_local(&s.c.recycle_cache_full);
-            stat_shared(&s.c.ring_attempts);
-            if let Err(e) = s.ring.push(e) {
-                stat_shared(&s.c.ring_full);
-                s.release_page(e);
+        match self.cache.push_within_capacity(e) {
+            // INVARIANT: a page in flight, back in the cache.
+            Ok(()) => stat_local(&s.local.recycle_cached),
+            Err(e) => {
+                stat_local(&s.local.recycle_cache_full);
+                stat_shared(&s.shared.ring_attempts);
+                if let Err(e) = s.ring.push(e.0) {
+                    stat_shared(&s.shared.ring_full);
+                    s.release_page(e);
+                }
+            }
+        }
+    }
+
+    /// Hands a page of this pool to the network stack (an skb or an XDP
+    /// frame of memory model `MEM_TYPE_PAGE_ORDER0`, which `put_page()`
+    /// frees): the page leaves the pool, unmapped, and the pool's
+    /// reference becomes the caller's.
+    #[inline]
+    pub(crate) fn release_to_stack(&mut self, page: RsPage) -> *mut bindings::page {
+        if page.pool != self.shared {
+            // SAFETY: a page of another pool that `page` keeps alive.
+            let other = unsafe { page.pool.as_ref() };
+            if other.track_out {
+                other.shared.returned_other.fetch_add(1, Relaxed);
+            }
+            return other.release_keep(page.into_entry());
+        }
+        let e = page.into_entry();
+        if self.shared().track_out {
+            inc_local(&self.local().returned_direct);
+        }
+        self.shared().release_keep(e)
+    }
+
+    /// Makes `len` bytes at `offset` of a DMA-mapped page visible to the
+    /// CPU, after the device wrote them.
+    #[inline]
+    pub(crate) fn sync_for_cpu(&self, page: &RsPage, offset: u32, len: u32) {
+        if let Some(m) = &self.shared().maps {
+            if page.pool == self.shared && u64::from(offset) + u64::from(len) <= self.shared().bytes as u64 {
+                // SAFETY: the page is in flight of this live pool, so
+                // mapped; the range is within it (checked above).
+                unsafe { m.sync_for_cpu(page.e.dma, offset, len) };
             }
         }
     }
@@ -587,39 +646,49 @@ impl PagePool for RsPagePool {
     fn new(params: &Params<'_>, domain: &Arc<PoolDomain>) -> Result<Self> {
         params.validate()?;
         let (ring, head) = PtrRing::new(params.pool_size)?;
+        let bytes = bindings::PAGE_SIZE << params.order;
+        let dma_dir = params.dma_dir as bindings::dma_data_direction;
+        let maps = match params.dev {
+            Some(dev) if params.flags & DMA_MAP != 0 => Some(DmaMaps::new(dev, dma_dir, bytes)),
+            _ => None,
+        };
+        let cache = KVec::with_capacity(CACHE_SIZE, GFP_KERNEL)?;
+        let zero = || AtomicU64::new(0);
         let shared = KBox::new(
             Shared {
                 ring,
                 name: params.name,
-                dev: params.dev.map(ARef::from),
+                maps,
                 order: params.order,
                 nid: params.nid,
-                dma_dir: params.dma_dir as bindings::dma_data_direction,
-                bytes: bindings::PAGE_SIZE << params.order,
+                bytes,
                 flags: params.flags,
                 max_len: params.max_len,
                 offset: params.offset,
                 limit: params.max_outstanding.into(),
+                track_out: STATS || params.max_outstanding != 0,
                 destroying: AtomicI32::new(0),
-                release: AtomicU64::new(0),
-                c: Counters {
-                    hold: AtomicU64::new(0),
-                    handed_out: AtomicU64::new(0),
-                    returned_direct: AtomicU64::new(0),
-                    alloc_fast: AtomicU64::new(0),
-                    alloc_slow: AtomicU64::new(0),
-                    alloc_slow_high_order: AtomicU64::new(0),
-                    alloc_empty: AtomicU64::new(0),
-                    alloc_refill: AtomicU64::new(0),
-                    alloc_waive: AtomicU64::new(0),
-                    recycle_cached: AtomicU64::new(0),
-                    recycle_cache_full: AtomicU64::new(0),
-                    alloc_over_limit: AtomicU64::new(0),
-                    returned_other: AtomicU64::new(0),
-                    ring_attempts: AtomicU64::new(0),
-                    ring_full: AtomicU64::new(0),
-                    released_refcnt: AtomicU64::new(0),
-                },
+                local: CacheAligned(LocalCounters {
+                    hold: zero(),
+                    handed_out: zero(),
+                    returned_direct: zero(),
+                    alloc_fast: zero(),
+                    alloc_slow: zero(),
+                    alloc_slow_high_order: zero(),
+                    alloc_empty: zero(),
+                    alloc_refill: zero(),
+                    alloc_waive: zero(),
+                    recycle_cached: zero(),
+                    recycle_cache_full: zero(),
+                    alloc_over_limit: zero(),
+                }),
+                shared: CacheAligned(SharedCounters {
+                    release: zero(),
+                    returned_other: zero(),
+                    ring_attempts: zero(),
+                    ring_full: zero(),
+                    released_refcnt: zero(),
+                }),
             },
             GFP_KERNEL,
         )?;
@@ -633,11 +702,7 @@ impl PagePool for RsPagePool {
         }
         // INVARIANT: we own the new block; the cache is empty.
         Ok(Self {
-            cache: [Entry {
-                page: core::ptr::null_mut(),
-                dma: 0,
-            }; CACHE_SIZE],
-            count: 0,
+            cache,
             shared,
             head: Some(head),
             gfp,
@@ -657,6 +722,20 @@ impl PagePool for RsPagePool {
         RsPagePool::recycle_direct(self, page)
     }
 
+    #[inline]
+    fn release_to_stack(&mut self, page: RsPage) -> *mut bindings::page {
+        RsPagePool::release_to_stack(self, page)
+    }
+
+    #[inline]
+    fn sync_for_cpu(&self, page: &RsPage, offset: u32, len: u32) {
+        RsPagePool::sync_for_cpu(self, page, offset, len)
+    }
+
+    fn mem_model(&self) -> MemModel {
+        MemModel::PageOrder0
+    }
+
     fn stats(&self) -> Stats {
         self.shared().stats()
     }
@@ -666,23 +745,38 @@ impl Drop for RsPagePool {
     fn drop(&mut self) {
         // The debugfs file reads the block: it goes first.
         drop(self.stats_file.take());
-        let s = self.shared();
+        // SAFETY: by the type invariants `shared` is live while we are; a
+        // reference that does not borrow `self`.
+        let s = unsafe { self.shared.as_ref() };
         s.destroying.store(1, Relaxed);
-        let hold = s.c.hold.load(Relaxed);
-        while self.count > 0 {
-            self.count -= 1;
-            self.shared().release_page(self.cache[self.count]);
+        let hold = s.local.hold.load(Relaxed);
+        while let Some(e) = self.cache.pop() {
+            s.release_page(e);
         }
-        let Some(head) = self.head.take() else {
+        let Some(mut head) = self.head.take() else {
             return;
         };
-        self.domain.reaper.adopt(Pending {
-            shared: self.shared,
-            head,
-            hold,
-            since: jiffies(),
-            next_warn: 0,
-        });
+        // What is back already leaves with the cache, unmapped the usual
+        // way.
+        // SAFETY: `head` is the ring's consumer position; we are its only
+        // consumer.
+        while let Some(e) = unsafe { s.ring.pop(&mut head) } {
+            s.release_page(e);
+        }
+        // Then no DMA call of this pool reaches the device any more: the
+        // pages still out are unmapped now, and only put when they return.
+        let scrubbed = s.maps.as_ref().map_or(0, |m| m.scrub());
+        PoolDomain::adopt(
+            &self.domain,
+            Pending {
+                shared: self.shared,
+                head,
+                hold,
+                since: jiffies(),
+                next_warn: 0,
+                scrubbed,
+            },
+        );
     }
 }
 
@@ -701,12 +795,14 @@ fn jiffies() -> u64 {
 ///
 /// `shared` is a live block whose owner is gone; `head` is its ring's
 /// consumer position; `hold` is the final count of pages that entered it.
-struct Pending {
+pub(crate) struct Pending {
     shared: NonNull<Shared>,
     head: Head,
     hold: u64,
     since: u64,
     next_warn: u64,
+    /// Pages still out that the owner's drop unmapped.
+    scrubbed: usize,
 }
 
 // SAFETY: the block may be finished from any thread.
@@ -724,7 +820,7 @@ impl Pending {
             s.release_page(e);
         }
         // Acquire: pairs with the release count of the last page out.
-        if s.release.load(Acquire) != self.hold {
+        if s.shared.release.load(Acquire) != self.hold {
             return false;
         }
         // SAFETY: the owner is gone and every page that entered the block
@@ -737,7 +833,7 @@ impl Pending {
     fn out(&self) -> u64 {
         // SAFETY: by the type invariants the block is live.
         let s = unsafe { self.shared.as_ref() };
-        self.hold.wrapping_sub(s.release.load(Relaxed))
+        self.hold.wrapping_sub(s.shared.release.load(Relaxed))
     }
 
     fn name(&self) -> &'static CStr {
@@ -747,15 +843,16 @@ impl Pending {
 }
 
 /// Finishes destroying native pools whose pages were still out when they
-/// were dropped: every [`REAP_MS`] it releases what came back and frees
-/// those with nothing left in flight, and every `warn_secs` it names a
-/// pool still waiting.
+/// were dropped: while one waits, a delayed work (`PoolDomain`'s) runs a
+/// pass every [`REAP_MS`] that releases what came back and frees the pools
+/// with nothing left in flight, and every `warn_secs` names a pool still
+/// waiting. With nothing waiting, nothing runs.
 #[pin_data]
 pub(crate) struct Reaper {
     #[pin]
     pending: Mutex<KVec<Pending>>,
     warn_jiffies: u64,
-    stopped: AtomicI32,
+    stopped: AtomicBool,
 }
 
 impl Reaper {
@@ -764,30 +861,35 @@ impl Reaper {
             pending <- kernel::new_mutex!(KVec::new()),
             // CAST: jiffies fit in `u64`.
             warn_jiffies: kernel::time::msecs_to_jiffies(warn_secs.saturating_mul(1000)) as u64,
-            stopped: AtomicI32::new(0),
+            stopped: AtomicBool::new(false),
         })
     }
 
-    /// Takes over a dropped pool (process context).
-    fn adopt(&self, mut p: Pending) {
+    /// Takes over a dropped pool (process context); true when it waits,
+    /// so that a pass must be scheduled.
+    fn adopt(&self, mut p: Pending) -> bool {
         if p.try_finish() {
-            return;
+            return false;
         }
         pr_info!(
-            "page_pool {}: dropped with {} pages out; freed when they are back\n",
+            "page_pool {}: dropped with {} pages out ({} unmapped now); freed when they are back\n",
             p.name().to_str().unwrap_or("?"),
-            p.out()
+            p.out(),
+            p.scrubbed
         );
         let mut list = self.pending.lock();
-        // Checked under the lock: `shutdown` sets it before its last pass.
-        if self.stopped.load(Relaxed) != 0 || list.reserve(1, GFP_KERNEL).is_err() {
+        // Checked under the lock: `stop` sets it under the lock too.
+        if self.stopped.load(Relaxed) || list.reserve(1, GFP_KERNEL).is_err() {
             drop(list);
-            return Self::abandon(p);
+            Self::abandon(p);
+            return false;
         }
         if let Err(e) = list.push_within_capacity(p) {
             drop(list);
             Self::abandon(e.0);
+            return false;
         }
+        true
     }
 
     /// Gives up on a pool: its memory stays allocated, so a page that
@@ -801,11 +903,12 @@ impl Reaper {
         // `Pending` has no destructor: the block stays allocated.
     }
 
-    /// One pass over the pools waiting.
-    pub(crate) fn reap(&self) {
+    /// One pass over the pools waiting; true when some still wait.
+    fn reap(&self) -> bool {
         let now = jiffies();
         let warn = self.warn_jiffies;
-        self.pending.lock().retain(|p| {
+        let mut list = self.pending.lock();
+        list.retain(|p| {
             if p.try_finish() {
                 return false;
             }
@@ -822,6 +925,7 @@ impl Reaper {
             }
             true
         });
+        !list.is_empty() && !self.stopped.load(Relaxed)
     }
 
     /// Pools waiting.
@@ -829,14 +933,15 @@ impl Reaper {
         self.pending.lock().len()
     }
 
-    /// The module is going: a last pass, then what still waits is
-    /// abandoned (its pages would come back to code that is gone).
-    pub(crate) fn shutdown(&self) {
-        {
-            // Under the lock, so that `adopt` sees it or is seen by `reap`.
-            let _list = self.pending.lock();
-            self.stopped.store(1, Relaxed);
-        }
+    /// No pass is scheduled after this; what is adopted later is abandoned.
+    fn stop(&self) {
+        let _list = self.pending.lock();
+        self.stopped.store(true, Relaxed);
+    }
+
+    /// The module is going (after `stop`, with no pass running): a last
+    /// pass, then what still waits is abandoned.
+    fn shutdown(&self) {
         self.reap();
         let mut list = self.pending.lock();
         while let Some(p) = list.pop() {
@@ -845,23 +950,99 @@ impl Reaper {
     }
 }
 
-/// The reaper's kthread: a [`Reaper::reap`] pass every [`REAP_MS`].
+/// The pools of one module: their debugfs directory
+/// (`/sys/kernel/debug/<name>/`) and the reaper of native pools dropped
+/// while their pages were still out.
 ///
-/// # Safety
-///
-/// `p` points to a [`PoolDomain`] that stays alive until the thread is
-/// stopped.
-pub(crate) unsafe extern "C" fn reaper_thread(p: *mut c_void) -> c_int {
-    // SAFETY: by the function's safety requirements.
-    let domain = unsafe { &*p.cast::<PoolDomain>() };
-    let tick: c_long = kernel::time::msecs_to_jiffies(REAP_MS)
-        .try_into()
-        .unwrap_or(c_long::MAX);
-    // SAFETY: called from a kthread.
-    while !unsafe { bindings::kthread_should_stop() } {
-        domain.reaper.reap();
-        // SAFETY: process context; `kthread_stop` wakes the sleep early.
-        unsafe { bindings::schedule_timeout_interruptible(tick) };
+/// The module keeps the returned [`DomainHandle`] for its lifetime; its
+/// drop stops the reaper (pools must be dropped before it).
+#[pin_data]
+pub(crate) struct PoolDomain {
+    pub(crate) dir: Dir,
+    #[pin]
+    reaper: Reaper,
+    #[pin]
+    work: DelayedWork<PoolDomain>,
+}
+
+impl_has_delayed_work! {
+    impl HasDelayedWork<Self> for PoolDomain { self.work }
+}
+
+impl WorkItem for PoolDomain {
+    type Pointer = Arc<PoolDomain>;
+
+    fn run(this: Arc<PoolDomain>) {
+        if this.reaper.reap() {
+            Self::schedule(this);
+        }
     }
-    0
+}
+
+impl PoolDomain {
+    /// A pass of the reaper in [`REAP_MS`] (none if one is scheduled).
+    fn schedule(this: Arc<PoolDomain>) {
+        let delay = kernel::time::msecs_to_jiffies(REAP_MS);
+        // Already scheduled, or the domain is stopping: nothing to do.
+        let _ = workqueue::system().enqueue_delayed(this, delay);
+    }
+
+    /// A dropped pool with pages still out waits here for them.
+    fn adopt(this: &Arc<PoolDomain>, p: Pending) {
+        if this.reaper.adopt(p) {
+            Self::schedule(this.clone());
+        }
+    }
+
+    /// Native pools destroyed but still waiting for pages.
+    pub(crate) fn pending(&self) -> usize {
+        self.reaper.pending()
+    }
+}
+
+/// The owner's handle of a [`PoolDomain`].
+pub(crate) struct DomainHandle {
+    domain: Arc<PoolDomain>,
+}
+
+impl DomainHandle {
+    /// A domain with debugfs directory `name`; a pool still waiting for
+    /// its pages is reported every `warn_secs` seconds.
+    pub(crate) fn new(name: &'static CStr, warn_secs: u32) -> Result<Self> {
+        let domain = Arc::pin_init(
+            try_pin_init!(PoolDomain {
+                dir: Dir::new(name),
+                reaper <- Reaper::new(warn_secs),
+                work <- kernel::new_delayed_work!("pkrs_pp_reaper"),
+            }),
+            GFP_KERNEL,
+        )?;
+        Ok(Self { domain })
+    }
+
+    /// The domain, for creating pools.
+    pub(crate) fn domain(&self) -> &Arc<PoolDomain> {
+        &self.domain
+    }
+}
+
+impl Drop for DomainHandle {
+    fn drop(&mut self) {
+        self.domain.reaper.stop();
+        let dw = DelayedWork::<PoolDomain>::raw_as_work;
+        // SAFETY: `work` is a field of the live domain; `Work` and the
+        // `delayed_work` that holds it at offset 0 have the same address.
+        let raw = unsafe { dw(&raw const self.domain.work) }.cast::<bindings::delayed_work>();
+        // SAFETY: an initialised delayed work; process context. It may
+        // re-queue itself while this runs, which the call handles.
+        if unsafe { bindings::cancel_delayed_work_sync(raw) } {
+            // The pass was scheduled and will not run: the reference it
+            // was given (`Arc::into_raw` in the workqueue code) is ours to
+            // drop.
+            // SAFETY: that reference was made by `Arc::into_raw` of an
+            // `Arc<PoolDomain>` pointing where ours does.
+            drop(unsafe { Arc::from_raw(Arc::as_ptr(&self.domain)) });
+        }
+        self.domain.reaper.shutdown();
+    }
 }

@@ -12,7 +12,8 @@
 //! Its atomics are `core`'s, inlined (see native.rs for why).
 
 use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
-use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize};
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
+use crate::shim_bindings as shim;
 use kernel::bindings;
 use kernel::prelude::*;
 
@@ -21,6 +22,8 @@ use kernel::prelude::*;
 pub(crate) struct Entry {
     pub(crate) page: *mut bindings::page,
     pub(crate) dma: u64,
+    /// The page's slot in the pool's DMA mapping table (0 unmapped).
+    pub(crate) id: u32,
 }
 
 struct Slot {
@@ -29,6 +32,7 @@ struct Slot {
     seq: AtomicUsize,
     page: AtomicPtr<bindings::page>,
     dma: AtomicU64,
+    id: AtomicU32,
 }
 
 /// A bounded multi-producer, single-consumer ring of [`Entry`].
@@ -61,6 +65,7 @@ impl PtrRing {
                     seq: AtomicUsize::new(i),
                     page: AtomicPtr::new(core::ptr::null_mut()),
                     dma: AtomicU64::new(0),
+                    id: AtomicU32::new(0),
                 },
                 GFP_KERNEL,
             )?;
@@ -74,8 +79,22 @@ impl PtrRing {
     }
 
     /// Adds `e`, or gives it back when the ring is full. Any context.
+    ///
+    /// Preemption is off from claiming a slot to publishing it: a producer
+    /// preempted in between would hold up the consumer at that slot (and,
+    /// past a wrap, every other producer) until it ran again.
     #[inline]
     pub(crate) fn push(&self, e: Entry) -> Result<(), Entry> {
+        // SAFETY: paired with the `preempt_enable` below; any context.
+        unsafe { shim::pkrs_preempt_disable() };
+        let r = self.push_locked(e);
+        // SAFETY: paired with the `preempt_disable` above.
+        unsafe { shim::pkrs_preempt_enable() };
+        r
+    }
+
+    #[inline(always)]
+    fn push_locked(&self, e: Entry) -> Result<(), Entry> {
         let mut pos = self.tail.load(Relaxed);
         loop {
             let slot = &self.slots[pos & self.mask];
@@ -92,6 +111,7 @@ impl PtrRing {
                     Ok(_) => {
                         slot.page.store(e.page, Relaxed);
                         slot.dma.store(e.dma, Relaxed);
+                        slot.id.store(e.id, Relaxed);
                         // Release: the consumer that sees the new sequence
                         // sees the entry.
                         slot.seq.store(pos.wrapping_add(1), Release);
@@ -127,6 +147,7 @@ impl PtrRing {
         let e = Entry {
             page: slot.page.load(Relaxed),
             dma: slot.dma.load(Relaxed),
+            id: slot.id.load(Relaxed),
         };
         // Release: our reads are done before a producer reuses the slot,
         // one lap later.
