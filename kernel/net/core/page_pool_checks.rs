@@ -33,7 +33,9 @@ pub(crate) fn at_load(domain: &DomainHandle, load: &LoadParams) -> Result {
     p.max_outstanding = load.max_outstanding;
     // SAFETY: these pools are made and dropped within `insmod`, while
     // nothing unbinds the test box's NIC.
-    p.dev = dev.as_deref().map(|d| unsafe { crate::page_pool::assume_bound(d) });
+    p.dev = dev
+        .as_deref()
+        .map(|d| unsafe { crate::page_pool::assume_bound(d) });
     if p.flags & crate::page_pool::DMA_SYNC_DEV != 0 {
         p.max_len = 1536.min(kernel::page::PAGE_SIZE as u32);
     }

@@ -321,7 +321,9 @@ mod tests {
         let mut p = Params::new(c"dma");
         // SAFETY: the pool is dropped in this test, while nothing unbinds
         // the test box's NIC.
-        p.dev = dev.as_deref().map(|d| unsafe { crate::page_pool::assume_bound(d) });
+        p.dev = dev
+            .as_deref()
+            .map(|d| unsafe { crate::page_pool::assume_bound(d) });
         p.flags = DMA_MAP | DMA_SYNC_DEV;
         p.max_len = 1536;
         let mut pool = RsPagePool::new(&p, d.domain())?;

@@ -165,6 +165,12 @@ impl PagePool for CPagePool {
         core::mem::ManuallyDrop::new(page).page.as_ptr()
     }
 
+    fn drop_released(&mut self, page: *mut bindings::page) {
+        // SAFETY: `release_to_stack` left the page this pool's; `&mut self`
+        // is the alloc side, as `allow_direct` requires.
+        unsafe { shim::pkrs_pp_put_full_page(self.pool.as_ptr(), page, true) };
+    }
+
     #[inline]
     fn sync_for_cpu(&self, page: &CPage, offset: u32, len: u32) {
         // SAFETY: the page is in flight of its live pool; the kernel checks

@@ -58,7 +58,11 @@ pub(crate) struct DmaMaps {
 
 impl DmaMaps {
     /// A table for pages of `bytes` bytes mapped for `dev` in `dir`.
-    pub(crate) fn new(dev: &Device<Bound>, dir: bindings::dma_data_direction, bytes: usize) -> Self {
+    pub(crate) fn new(
+        dev: &Device<Bound>,
+        dir: bindings::dma_data_direction,
+        bytes: usize,
+    ) -> Self {
         let dev: &Device = dev;
         Self {
             dev: dev.into(),
@@ -212,13 +216,7 @@ impl DmaMaps {
     ) {
         // SAFETY: by the function's safety requirements.
         unsafe {
-            shim::pkrs_dma_sync_for_device(
-                dev,
-                dma,
-                offset.into(),
-                len.into(),
-                self.dir as c_int,
-            )
+            shim::pkrs_dma_sync_for_device(dev, dma, offset.into(), len.into(), self.dir as c_int)
         };
     }
 

@@ -82,8 +82,8 @@ pub(crate) const MAX_POOL_SIZE: u32 = 32768;
 
 /// How to build a pool.
 pub(crate) struct Params<'a> {
-    /// Names the pool in warnings and in debugfs.
-    pub(crate) name: &'static CStr,
+    /// Names the pool in warnings and in debugfs (unique in its domain).
+    pub(crate) name: &'a CStr,
     /// Order of each page.
     pub(crate) order: u32,
     /// Size of the ring for pages returned from other contexts.
@@ -112,7 +112,7 @@ pub(crate) struct Params<'a> {
 
 impl<'a> Params<'a> {
     /// Parameters for order-0 pages without DMA, as the benchmarks use.
-    pub(crate) fn new(name: &'static CStr) -> Self {
+    pub(crate) fn new(name: &'a CStr) -> Self {
         Self {
             name,
             order: 0,
@@ -265,6 +265,10 @@ pub(crate) trait PagePool: Send + Sized + Unpin {
     /// returned page reference from now on.
     fn release_to_stack(&mut self, page: Self::Page) -> *mut bindings::page;
 
+    /// Frees a page of [`PagePool::release_to_stack`] that the stack did
+    /// not take after all (no skb could be built, a redirect failed).
+    fn drop_released(&mut self, page: *mut bindings::page);
+
     /// Makes `len` bytes at `offset` of a page visible to the CPU after the
     /// device wrote them (nothing for a pool that does not map).
     fn sync_for_cpu(&self, page: &Self::Page, offset: u32, len: u32);
@@ -345,4 +349,3 @@ impl core::fmt::Debug for Stats {
         Ok(())
     }
 }
-

@@ -52,7 +52,7 @@ use kernel::debugfs::{Dir, File};
 use kernel::dma::DmaAddress;
 use kernel::ffi::c_int;
 use kernel::prelude::*;
-use kernel::str::CStr;
+use kernel::str::{CStr, CString};
 use kernel::sync::{Arc, Mutex};
 use kernel::workqueue::{self, impl_has_delayed_work, DelayedWork, WorkItem};
 
@@ -126,7 +126,7 @@ struct SharedCounters {
 struct Shared {
     // Written at creation only (`destroying` once, at the owner's drop).
     ring: PtrRing,
-    name: &'static CStr,
+    name: CString,
     /// The pages' DMA mappings (with [`DMA_MAP`]).
     maps: Option<DmaMaps>,
     order: u32,
@@ -199,7 +199,11 @@ impl Shared {
     /// Maps a page entering the pool (`DMA_MAP`): its entry.
     fn map(&self, page: *mut bindings::page) -> Result<Entry> {
         let Some(m) = &self.maps else {
-            return Ok(Entry { page, dma: 0, id: 0 });
+            return Ok(Entry {
+                page,
+                dma: 0,
+                id: 0,
+            });
         };
         let (dma, id) = m.map(page)?;
         let e = Entry { page, dma, id };
@@ -353,7 +357,10 @@ impl PoolPage for RsPage {
     #[inline]
     fn dma_addr(&self) -> Option<DmaAddress> {
         // SAFETY: by the type invariants the pool is alive.
-        unsafe { self.pool.as_ref() }.maps.as_ref().map(|_| self.e.dma)
+        unsafe { self.pool.as_ref() }
+            .maps
+            .as_ref()
+            .map(|_| self.e.dma)
     }
 }
 
@@ -630,7 +637,9 @@ impl RsPagePool {
     #[inline]
     pub(crate) fn sync_for_cpu(&self, page: &RsPage, offset: u32, len: u32) {
         if let Some(m) = &self.shared().maps {
-            if page.pool == self.shared && u64::from(offset) + u64::from(len) <= self.shared().bytes as u64 {
+            if page.pool == self.shared
+                && u64::from(offset) + u64::from(len) <= self.shared().bytes as u64
+            {
                 // SAFETY: the page is in flight of this live pool, so
                 // mapped; the range is within it (checked above).
                 unsafe { m.sync_for_cpu(page.e.dma, offset, len) };
@@ -657,7 +666,7 @@ impl PagePool for RsPagePool {
         let shared = KBox::new(
             Shared {
                 ring,
-                name: params.name,
+                name: CString::try_from(params.name)?,
                 maps,
                 order: params.order,
                 nid: params.nid,
@@ -725,6 +734,12 @@ impl PagePool for RsPagePool {
     #[inline]
     fn release_to_stack(&mut self, page: RsPage) -> *mut bindings::page {
         RsPagePool::release_to_stack(self, page)
+    }
+
+    fn drop_released(&mut self, page: *mut bindings::page) {
+        // SAFETY: `release_to_stack` gave the caller this reference to a
+        // page that no longer belongs to the pool.
+        unsafe { shim::pkrs_put_page(page) };
     }
 
     #[inline]
@@ -836,9 +851,9 @@ impl Pending {
         self.hold.wrapping_sub(s.shared.release.load(Relaxed))
     }
 
-    fn name(&self) -> &'static CStr {
+    fn name(&self) -> &CStr {
         // SAFETY: by the type invariants the block is live.
-        unsafe { self.shared.as_ref() }.name
+        &unsafe { self.shared.as_ref() }.name
     }
 }
 

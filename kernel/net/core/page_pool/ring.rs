@@ -11,9 +11,9 @@
 //! waits for another producer, so it is safe from softirq and hard IRQ.
 //! Its atomics are `core`'s, inlined (see native.rs for why).
 
+use crate::shim_bindings as shim;
 use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
-use crate::shim_bindings as shim;
 use kernel::bindings;
 use kernel::prelude::*;
 

@@ -1,0 +1,768 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! One queue pair: its RX side (ring, slots, pool), its TX side, the XDP
+//! program, the counters, and the netdev callbacks ([`NetOps`]).
+
+use super::netdev::{NetDev, NetOps};
+use super::rings::{RxBuf, RxRing, TxKind, TxRing, TxToken};
+use super::stats::{add, inc, Counters};
+use crate::net_bindings as nb;
+use crate::page_pool::{MemModel, PagePool, PoolPage, Stats as PoolStats};
+use core::cell::UnsafeCell;
+use core::sync::atomic::AtomicPtr;
+use core::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+use kernel::bindings;
+use kernel::ffi::c_void;
+use kernel::prelude::*;
+
+/// Room the program may use in front of the frame (the device header sits
+/// at its end on RX).
+pub(crate) const HEADROOM: u32 = nb::XDP_PACKET_HEADROOM;
+const ETH_HLEN: u32 = 14;
+const VLAN_HLEN: u32 = 4;
+/// Frames handed to GRO at most between two flushes of the TX batch.
+const TX_BATCH: usize = 64;
+
+/// `SKB_DATA_ALIGN(sizeof(struct skb_shared_info))`: the tail of each page
+/// that an skb built around it needs.
+fn shinfo_room() -> u32 {
+    let s = core::mem::size_of::<bindings::skb_shared_info>();
+    // CAST: a few hundred bytes; SMP_CACHE_BYTES alignment is 64 on x86.
+    ((s + 63) & !63) as u32
+}
+
+/// The largest frame one page holds: headroom and device header in front,
+/// `skb_shared_info` behind.
+pub(crate) fn max_frame(hdr_len: u32) -> u32 {
+    // CAST: PAGE_SIZE fits in `u32`.
+    bindings::PAGE_SIZE as u32 - HEADROOM - hdr_len - shinfo_room()
+}
+
+/// The largest MTU for which a frame with one VLAN tag fits one page.
+pub(crate) fn max_mtu(hdr_len: u32) -> u32 {
+    max_frame(hdr_len) - ETH_HLEN - VLAN_HLEN
+}
+
+/// How the queue treats frames.
+pub(crate) struct Config {
+    /// Frames up to this length handed to the stack are copied into a new
+    /// skb, and their page recycled (0: never).
+    pub(crate) copybreak: u32,
+    /// Whether the pool maps its pages for the device (then they are synced
+    /// for the CPU before anything reads them).
+    pub(crate) mapped: bool,
+}
+
+/// A posted RX buffer: the pool's page and its address.
+struct RxSlot<Pg> {
+    page: Option<Pg>,
+    va: *mut u8,
+}
+
+/// An XDP_TX frame of this poll, to be posted with the batch.
+struct TxFrame<Pg> {
+    page: Pg,
+    /// Its data (device header first) and length.
+    data: *mut u8,
+    len: u32,
+}
+
+/// The RX side: the NAPI poll's (see the module documentation).
+struct Rx<R, P: PagePool> {
+    ring: R,
+    pool: P,
+    slots: KVec<RxSlot<P::Page>>,
+    /// Slots with no buffer posted.
+    free: KVec<u32>,
+    xdp_tx: KVec<TxFrame<P::Page>>,
+    /// Whether the pool maps pages (then they are synced for the CPU).
+    mapped: bool,
+}
+
+/// The TX side: the TX queue lock holder's.
+struct Tx<T, Pg> {
+    ring: T,
+    /// XDP_TX pages in flight, by TX slot.
+    pages: KVec<Option<Pg>>,
+    free: KVec<u32>,
+    /// XDP_TX pages sent, for the next poll to recycle.
+    done: KVec<Pg>,
+}
+
+/// Reads a pool's counters from any context while its alloc side runs.
+struct PoolStatsSource {
+    read: fn(*const c_void) -> PoolStats,
+    pool: *const c_void,
+}
+
+/// One queue pair of a netdev.
+///
+/// # Invariants
+///
+/// `rx` is only used by the NAPI poll, or in process context while NAPI is
+/// disabled; `tx` only with the netdev's TX queue lock held (or with the
+/// device quiesced at teardown). `prog` is null or a program whose
+/// reference this queue holds.
+pub(crate) struct Queue<R: RxRing, T: TxRing, P: PagePool> {
+    dev: NetDev,
+    rx: UnsafeCell<Rx<R, P>>,
+    tx: UnsafeCell<Tx<T, P::Page>>,
+    prog: AtomicPtr<bindings::bpf_prog>,
+    hdr_len: u32,
+    cfg: Config,
+    c: Counters,
+    pool_stats: PoolStatsSource,
+}
+
+// SAFETY: the cells are used as the type invariants say, which serialises
+// every access; the rest is atomics and values set at creation.
+unsafe impl<R: RxRing, T: TxRing, P: PagePool> Sync for Queue<R, T, P> {}
+// SAFETY: everything in it may be used from any thread (the rings and the
+// pool are `Send`; the pool-stats pointer is read as its pool allows).
+unsafe impl<R: RxRing, T: TxRing, P: PagePool> Send for Queue<R, T, P> {}
+
+fn read_pool_stats<P: PagePool>(p: *const c_void) -> PoolStats {
+    // SAFETY: `p` is the queue's pool (made in `new`), alive as long as the
+    // queue; `PagePool::stats` reads only counters that any context may
+    // read while the alloc side runs (atomics, or the kernel's counters
+    // that `page_pool_get_stats()` reads itself).
+    unsafe { &*p.cast::<P>() }.stats()
+}
+
+impl<R: RxRing, T: TxRing, P: PagePool> Queue<R, T, P> {
+    /// A queue for `dev` on rings `rx` and `tx`, with pages from `pool`.
+    pub(crate) fn new(dev: NetDev, rx: R, tx: T, pool: P, cfg: Config) -> Result<KBox<Self>> {
+        let hdr_len = rx.hdr_len();
+        let rx_size = rx.size();
+        let mut slots = KVec::with_capacity(rx_size as usize, GFP_KERNEL)?;
+        let mut free = KVec::with_capacity(rx_size as usize, GFP_KERNEL)?;
+        for i in 0..rx_size {
+            slots.push(
+                RxSlot {
+                    page: None,
+                    va: core::ptr::null_mut(),
+                },
+                GFP_KERNEL,
+            )?;
+            free.push(rx_size - 1 - i, GFP_KERNEL)?;
+        }
+        let tx_size = tx.free();
+        let mut pages = KVec::with_capacity(tx_size as usize, GFP_KERNEL)?;
+        let mut tx_free = KVec::with_capacity(tx_size as usize, GFP_KERNEL)?;
+        for i in 0..tx_size {
+            pages.push(None, GFP_KERNEL)?;
+            tx_free.push(tx_size - 1 - i, GFP_KERNEL)?;
+        }
+        let mapped = cfg.mapped;
+        let mut q = KBox::new(
+            Self {
+                dev,
+                rx: UnsafeCell::new(Rx {
+                    ring: rx,
+                    pool,
+                    slots,
+                    free,
+                    xdp_tx: KVec::with_capacity(TX_BATCH, GFP_KERNEL)?,
+                    mapped,
+                }),
+                tx: UnsafeCell::new(Tx {
+                    ring: tx,
+                    pages,
+                    free: tx_free,
+                    done: KVec::with_capacity(tx_size as usize, GFP_KERNEL)?,
+                }),
+                prog: AtomicPtr::new(core::ptr::null_mut()),
+                hdr_len,
+                cfg,
+                c: Counters::default(),
+                pool_stats: PoolStatsSource {
+                    read: read_pool_stats::<P>,
+                    pool: core::ptr::null(),
+                },
+            },
+            GFP_KERNEL,
+        )?;
+        // The pool stays where the box put it.
+        let pool: *const P = &q.rx.get_mut().pool;
+        q.pool_stats.pool = pool.cast();
+        Ok(q)
+    }
+
+    /// The RX side.
+    ///
+    /// # Safety
+    ///
+    /// The caller is the NAPI poll, or process context with NAPI disabled
+    /// (type invariants), and holds no other reference to the RX side.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn rx(&self) -> &mut Rx<R, P> {
+        // SAFETY: by the function's safety requirements.
+        unsafe { &mut *self.rx.get() }
+    }
+
+    /// The TX side.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the TX queue lock (or the device is quiesced), and
+    /// no other reference to the TX side.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn tx(&self) -> &mut Tx<T, P::Page> {
+        // SAFETY: by the function's safety requirements.
+        unsafe { &mut *self.tx.get() }
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        (self.pool_stats.read)(self.pool_stats.pool)
+    }
+
+    /// Posts pages into every free RX slot the pool gives one for; one
+    /// doorbell. RX side (see [`Queue::rx`]).
+    fn refill(&self, rx: &mut Rx<R, P>) {
+        let buf_len = self.hdr_len + max_frame(self.hdr_len);
+        let mut posted = 0u64;
+        while let Some(slot) = rx.free.pop() {
+            let page = match rx.pool.alloc() {
+                Ok(p) => p,
+                Err(_) => {
+                    inc(&self.c.rx_alloc_fail);
+                    rx.free.push_within_capacity(slot).ok();
+                    break;
+                }
+            };
+            // SAFETY: an order-0 page we hold (through `page`).
+            let va = unsafe { nb::pkrs_page_address(page.as_raw()) }.cast::<u8>();
+            let buf = RxBuf {
+                // SAFETY: `HEADROOM` is within the page.
+                va: unsafe { va.add(HEADROOM as usize) },
+                dma: page.dma_addr().map(|d| d + u64::from(HEADROOM)),
+                len: buf_len,
+            };
+            if rx.ring.post(slot, &buf).is_err() {
+                rx.pool.recycle_direct(page);
+                rx.free.push_within_capacity(slot).ok();
+                break;
+            }
+            let s = &mut rx.slots[slot as usize];
+            s.page = Some(page);
+            s.va = va;
+            posted += 1;
+        }
+        if posted > 0 {
+            rx.ring.doorbell();
+            inc(&self.c.rx_doorbells);
+        }
+    }
+
+    /// Takes back what the TX ring sent. TX lock held; `napi_budget` is
+    /// the poll's budget (0 outside NAPI).
+    fn reclaim_tx(&self, tx: &mut Tx<T, P::Page>, napi_budget: i32) {
+        let mut n = 0u64;
+        while let Some(tok) = tx.ring.complete() {
+            n += 1;
+            match tok.kind() {
+                // SAFETY: an skb we posted, sent: ours to free.
+                TxKind::Skb(skb) => unsafe { nb::napi_consume_skb(skb, napi_budget) },
+                // SAFETY: a frame `ndo_xdp_xmit` gave us, sent: returned to
+                // its memory model (not the NAPI-direct way: it is not ours).
+                TxKind::Frame(f) => unsafe { nb::xdp_return_frame(f) },
+                TxKind::Page(slot) => {
+                    if let Some(p) = tx.pages.get_mut(slot as usize).and_then(Option::take) {
+                        tx.free.push_within_capacity(slot).ok();
+                        if let Err(p) = tx.done.push_within_capacity(p) {
+                            drop(p);
+                        }
+                    }
+                }
+            }
+        }
+        add(&self.c.tx_completions, n);
+        if n > 0 && self.dev.tx_stopped() && tx.ring.free() > 0 {
+            self.dev.tx_wake();
+        }
+    }
+
+    /// Poll step 1: TX completions; XDP_TX pages back into the pool.
+    fn poll_tx(&self, rx: &mut Rx<R, P>, budget: i32) {
+        let _lock = self.dev.tx_lock();
+        // SAFETY: TX lock held.
+        let tx = unsafe { self.tx() };
+        self.reclaim_tx(tx, budget);
+        while let Some(p) = tx.done.pop() {
+            rx.pool.recycle_direct(p);
+        }
+    }
+
+    /// Poll step 4: this poll's XDP_TX frames, under one TX lock and one
+    /// doorbell; what does not fit is dropped and recycled.
+    fn flush_xdp_tx(&self, rx: &mut Rx<R, P>) {
+        let _lock = self.dev.tx_lock();
+        // SAFETY: TX lock held.
+        let tx = unsafe { self.tx() };
+        let mut sent = 0u64;
+        while let Some(f) = rx.xdp_tx.pop() {
+            let slot = match tx.free.pop() {
+                Some(s) if tx.ring.free() > 0 => s,
+                Some(s) => {
+                    tx.free.push_within_capacity(s).ok();
+                    inc(&self.c.rx_xdp_tx_full);
+                    rx.pool.recycle_direct(f.page);
+                    continue;
+                }
+                None => {
+                    inc(&self.c.rx_xdp_tx_full);
+                    rx.pool.recycle_direct(f.page);
+                    continue;
+                }
+            };
+            if tx.ring.post(TxToken::page(slot), f.data, f.len).is_err() {
+                tx.free.push_within_capacity(slot).ok();
+                inc(&self.c.rx_xdp_tx_full);
+                rx.pool.recycle_direct(f.page);
+                continue;
+            }
+            tx.pages[slot as usize] = Some(f.page);
+            sent += 1;
+        }
+        if sent > 0 {
+            tx.ring.doorbell();
+            inc(&self.c.tx_doorbells);
+            add(&self.c.tx_xdp_tx, sent);
+        }
+    }
+
+    /// Hands a frame to GRO: copied below `copybreak` (the page recycled),
+    /// else an skb built around the page. `xdp` describes the frame.
+    fn pass(&self, rx: &mut Rx<R, P>, page: P::Page, xdp: &mut nb::xdp_buff) {
+        inc(&self.c.rx_pass);
+        // CAST: pointers into one page.
+        let len = (xdp.data_end as usize - xdp.data as usize) as u32;
+        let skb = if len <= self.cfg.copybreak && xdp.data_meta == xdp.data {
+            // SAFETY: `len` bytes at `xdp.data` are the frame, in a page we
+            // hold.
+            let skb = unsafe { nb::pkrs_skb_copy_rx(self.dev.as_ptr(), xdp.data, len) };
+            rx.pool.recycle_direct(page);
+            inc(&self.c.rx_copybreak);
+            skb
+        } else {
+            let raw = rx.pool.release_to_stack(page);
+            // SAFETY: `xdp` describes a frame in the page whose reference we
+            // now own; on success the skb owns it.
+            let skb = unsafe { nb::xdp_build_skb_from_buff(xdp) };
+            if skb.is_null() {
+                rx.pool.drop_released(raw);
+            }
+            skb
+        };
+        if skb.is_null() {
+            inc(&self.c.rx_skb_alloc_fail);
+            return;
+        }
+        // SAFETY: a new skb of ours, handed over; NAPI context.
+        unsafe { nb::pkrs_nd_gro_receive(self.dev.as_ptr(), skb) };
+    }
+
+    /// One completed RX buffer. Poll step 3.
+    #[inline]
+    fn receive(
+        &self,
+        rx: &mut Rx<R, P>,
+        prog: *mut bindings::bpf_prog,
+        slot: u32,
+        len: u32,
+        redirected: &mut bool,
+    ) {
+        let Some(s) = rx.slots.get_mut(slot as usize) else {
+            return;
+        };
+        let Some(page) = s.page.take() else {
+            return;
+        };
+        let va = s.va;
+        rx.free.push_within_capacity(slot).ok();
+        if len < self.hdr_len + ETH_HLEN {
+            inc(&self.c.rx_runt);
+            return rx.pool.recycle_direct(page);
+        }
+        let frame_len = len - self.hdr_len;
+        if frame_len > self.dev.mtu() + ETH_HLEN + VLAN_HLEN || frame_len > max_frame(self.hdr_len)
+        {
+            inc(&self.c.rx_oversize);
+            return rx.pool.recycle_direct(page);
+        }
+        if rx.mapped {
+            rx.pool.sync_for_cpu(&page, HEADROOM, len);
+        }
+        inc(&self.c.rx_packets);
+        add(&self.c.rx_bytes, frame_len.into());
+        let mut xdp = nb::xdp_buff::default();
+        // SAFETY: `va` is the page's address; the frame starts after the
+        // headroom and the device header, within the page; the rxq lives
+        // in the netdev.
+        unsafe {
+            nb::pkrs_xdp_prepare(
+                &mut xdp,
+                self.dev.rxq(),
+                va.cast(),
+                // CAST: PAGE_SIZE fits in `u32`.
+                bindings::PAGE_SIZE as u32,
+                HEADROOM + self.hdr_len,
+                frame_len,
+            )
+        };
+        if prog.is_null() {
+            return self.pass(rx, page, &mut xdp);
+        }
+        // SAFETY: `prog` is a live XDP program (we hold a reference, and it
+        // is freed only after an RCU grace period, which this softirq
+        // holds off); `xdp` describes a frame it may read and write.
+        let act = unsafe { nb::pkrs_xdp_run(prog, &mut xdp) };
+        match act {
+            nb::xdp_action_XDP_DROP => {
+                inc(&self.c.rx_xdp_drop);
+                rx.pool.recycle_direct(page);
+            }
+            nb::xdp_action_XDP_PASS => {
+                inc(&self.c.rx_xdp_pass);
+                self.pass(rx, page, &mut xdp);
+            }
+            nb::xdp_action_XDP_TX => {
+                inc(&self.c.rx_xdp_tx);
+                let hdr = self.hdr_len as usize;
+                // SAFETY: the program keeps `data` at least
+                // `sizeof(struct xdp_frame)` past the page start, more than
+                // the device header, which is zeroed in front of it.
+                let data = unsafe {
+                    let d = xdp.data.cast::<u8>().sub(hdr);
+                    core::ptr::write_bytes(d, 0, hdr);
+                    d
+                };
+                // CAST: pointers into one page.
+                let len = (xdp.data_end as usize - data as usize) as u32;
+                if rx.xdp_tx.len() == rx.xdp_tx.capacity() {
+                    self.flush_xdp_tx(rx);
+                }
+                if let Err(f) = rx.xdp_tx.push_within_capacity(TxFrame { page, data, len }) {
+                    inc(&self.c.rx_xdp_tx_full);
+                    rx.pool.recycle_direct(f.0.page);
+                }
+            }
+            nb::xdp_action_XDP_REDIRECT => {
+                let raw = rx.pool.release_to_stack(page);
+                // SAFETY: `xdp` describes the frame in the page whose
+                // reference we now own and hand over on success; `prog` is
+                // the program that chose the target.
+                let err = unsafe { nb::xdp_do_redirect(self.dev.as_ptr(), &mut xdp, prog) };
+                if err == 0 {
+                    inc(&self.c.rx_xdp_redirect);
+                    *redirected = true;
+                } else {
+                    inc(&self.c.rx_xdp_redirect_err);
+                    rx.pool.drop_released(raw);
+                }
+            }
+            nb::xdp_action_XDP_ABORTED => {
+                inc(&self.c.rx_xdp_aborted);
+                // SAFETY: a live netdev and program.
+                unsafe { nb::pkrs_xdp_exception(self.dev.as_ptr(), prog, act) };
+                rx.pool.recycle_direct(page);
+            }
+            _ => {
+                inc(&self.c.rx_xdp_invalid);
+                // SAFETY: as above; warns once.
+                unsafe {
+                    nb::bpf_warn_invalid_xdp_action(self.dev.as_ptr(), prog, act);
+                    nb::pkrs_xdp_exception(self.dev.as_ptr(), prog, act);
+                }
+                rx.pool.recycle_direct(page);
+            }
+        }
+    }
+
+    /// Takes back every buffer from both rings after the device was reset
+    /// (process context, NAPI disabled, the netdev unregistered).
+    pub(crate) fn teardown(&self) {
+        // SAFETY: NAPI is disabled and the device quiesced: nothing else
+        // uses either side.
+        let (rx, tx) = unsafe { (self.rx(), self.tx()) };
+        while let Some(slot) = rx.ring.reclaim() {
+            if let Some(s) = rx.slots.get_mut(slot as usize) {
+                drop(s.page.take());
+            }
+        }
+        while let Some(p) = rx.xdp_tx.pop() {
+            drop(p.page);
+        }
+        self.reclaim_tx(tx, 0);
+        while let Some(tok) = tx.ring.reclaim() {
+            match tok.kind() {
+                // SAFETY: an skb we posted and the device will not send.
+                TxKind::Skb(skb) => unsafe { nb::pkrs_skb_free_any(skb) },
+                // SAFETY: a frame given to us that will not be sent.
+                TxKind::Frame(f) => unsafe { nb::xdp_return_frame(f) },
+                TxKind::Page(slot) => {
+                    if let Some(p) = tx.pages.get_mut(slot as usize).and_then(Option::take) {
+                        drop(p);
+                    }
+                }
+            }
+        }
+        while let Some(p) = tx.done.pop() {
+            drop(p);
+        }
+        let old = self.prog.swap(core::ptr::null_mut(), AcqRel);
+        if !old.is_null() {
+            // SAFETY: the reference this queue held (type invariants).
+            unsafe { bindings::bpf_prog_put(old) };
+        }
+    }
+}
+
+/// The pool's counters in `ethtool -S`, after the queue's.
+const POOL_NAMES: [&str; 11] = [
+    "pp_alloc_fast",
+    "pp_alloc_slow",
+    "pp_alloc_empty",
+    "pp_alloc_refill",
+    "pp_alloc_waive",
+    "pp_recycle_cached",
+    "pp_recycle_cache_full",
+    "pp_recycle_ring",
+    "pp_recycle_ring_full",
+    "pp_recycle_released_refcnt",
+    "pp_inflight",
+];
+
+impl<R: RxRing, T: TxRing, P: PagePool> NetOps for Queue<R, T, P> {
+    fn open(&self) -> Result {
+        let (mem_type, allocator) = {
+            // SAFETY: NAPI is disabled (the netdev is down): process
+            // context owns the RX side.
+            let rx = unsafe { self.rx() };
+            match rx.pool.mem_model() {
+                MemModel::PageOrder0 => {
+                    (nb::xdp_mem_type_MEM_TYPE_PAGE_ORDER0, core::ptr::null_mut())
+                }
+                MemModel::PagePool(p) => (nb::xdp_mem_type_MEM_TYPE_PAGE_POOL, p),
+            }
+        };
+        // SAFETY: a live netdev; process context, RTNL held.
+        kernel::error::to_result(unsafe {
+            nb::pkrs_nd_rxq_reg(self.dev.as_ptr(), mem_type, allocator)
+        })?;
+        {
+            // SAFETY: as above.
+            let rx = unsafe { self.rx() };
+            self.refill(rx);
+        }
+        self.dev.napi_enable();
+        self.dev.tx_start();
+        // Whatever completed while NAPI was off, and the interrupts armed.
+        self.dev.napi_schedule();
+        Ok(())
+    }
+
+    fn stop(&self) -> Result {
+        self.dev.tx_disable();
+        self.dev.napi_disable();
+        // SAFETY: a live netdev; NAPI is disabled.
+        unsafe { nb::pkrs_nd_rxq_unreg(self.dev.as_ptr()) };
+        Ok(())
+    }
+
+    fn xmit(&self, skb: *mut bindings::sk_buff) -> bool {
+        // SAFETY: ndo_start_xmit runs with the TX queue lock held.
+        let tx = unsafe { self.tx() };
+        self.reclaim_tx(tx, 0);
+        if tx.ring.free() == 0 {
+            inc(&self.c.tx_ring_full);
+            self.dev.tx_stop();
+            if tx.ring.rearm() {
+                self.reclaim_tx(tx, 0);
+            }
+            if tx.ring.free() == 0 {
+                return false;
+            }
+            self.dev.tx_wake();
+        }
+        // SAFETY: the stack's skb, ours to send or free.
+        let data = unsafe { nb::pkrs_skb_push_hdr(skb, self.hdr_len) };
+        if data.is_null() {
+            inc(&self.c.tx_dropped);
+            // SAFETY: as above.
+            unsafe { nb::pkrs_skb_free_any(skb) };
+            return true;
+        }
+        // SAFETY: a linear skb (the header just pushed into its data).
+        let len = unsafe { (*skb).len };
+        if tx.ring.post(TxToken::skb(skb), data.cast(), len).is_err() {
+            inc(&self.c.tx_dropped);
+            // SAFETY: as above.
+            unsafe { nb::pkrs_skb_free_any(skb) };
+            return true;
+        }
+        inc(&self.c.tx_packets);
+        add(
+            &self.c.tx_bytes,
+            u64::from(len.saturating_sub(self.hdr_len)),
+        );
+        let full = tx.ring.free() == 0;
+        if full {
+            self.dev.tx_stop();
+            if tx.ring.rearm() {
+                self.reclaim_tx(tx, 0);
+            }
+        }
+        // SAFETY: called from ndo_start_xmit.
+        if full || !unsafe { nb::pkrs_nd_xmit_more() } {
+            tx.ring.doorbell();
+            inc(&self.c.tx_doorbells);
+        }
+        true
+    }
+
+    fn poll(&self, budget: i32) -> i32 {
+        // SAFETY: this is the NAPI poll (type invariants).
+        let rx = unsafe { self.rx() };
+        inc(&self.c.rx_polls);
+        self.poll_tx(rx, budget);
+        let prog = self.prog.load(Acquire);
+        let mut done = 0;
+        let mut redirected = false;
+        while done < budget {
+            let Some((slot, len)) = rx.ring.complete() else {
+                break;
+            };
+            done += 1;
+            self.receive(rx, prog, slot, len, &mut redirected);
+        }
+        if !rx.xdp_tx.is_empty() {
+            self.flush_xdp_tx(rx);
+        }
+        if redirected {
+            // SAFETY: NAPI context, after `xdp_do_redirect()` calls.
+            unsafe { nb::xdp_do_flush() };
+        }
+        self.refill(rx);
+        // CAST: slot counts fit in `usize`.
+        if rx.free.len() == rx.slots.len() {
+            // Nothing posted: nothing can arrive to poll us again. Keep
+            // polling until the pool gives pages.
+            inc(&self.c.rx_no_buffer);
+            return budget;
+        }
+        if done < budget && self.dev.napi_complete(done) && rx.ring.rearm() {
+            self.dev.napi_schedule();
+        }
+        done
+    }
+
+    fn setup_prog(&self, prog: *mut bindings::bpf_prog) -> Result {
+        // Every frame fits one page with XDP's headroom (the MTU is bounded
+        // by that), so any program can be attached at any time.
+        let old = self.prog.swap(prog, AcqRel);
+        if !old.is_null() {
+            // SAFETY: the reference this queue held; the program is freed
+            // after an RCU grace period, so a poll still running it is fine.
+            unsafe { bindings::bpf_prog_put(old) };
+        }
+        Ok(())
+    }
+
+    fn xdp_xmit(&self, frames: &[*mut bindings::xdp_frame], flags: u32) -> Result<i32> {
+        if flags & !nb::XDP_XMIT_FLAGS_MASK != 0 {
+            return Err(EINVAL);
+        }
+        let _lock = self.dev.tx_lock();
+        // SAFETY: TX lock held.
+        let tx = unsafe { self.tx() };
+        self.reclaim_tx(tx, 0);
+        let mut sent = 0;
+        for &f in frames {
+            if tx.ring.free() == 0 {
+                break;
+            }
+            let mut data = core::ptr::null_mut();
+            let mut len = 0;
+            // SAFETY: a frame the caller hands us.
+            if unsafe { nb::pkrs_xdpf_push_hdr(f, self.hdr_len, &mut data, &mut len) } != 0 {
+                break;
+            }
+            if tx.ring.post(TxToken::frame(f), data.cast(), len).is_err() {
+                break;
+            }
+            sent += 1;
+        }
+        // CAST: at most `frames.len()`, an `int` of the caller.
+        add(&self.c.tx_xdp_xmit, sent as u64);
+        add(&self.c.tx_xdp_xmit_err, (frames.len() - sent) as u64);
+        if flags & nb::XDP_XMIT_FLUSH != 0 && sent > 0 {
+            tx.ring.doorbell();
+            inc(&self.c.tx_doorbells);
+        }
+        // CAST: as above.
+        Ok(sent as i32)
+    }
+
+    fn change_mtu(&self, mtu: i32) -> Result {
+        // The stack checked the netdev's range, which `max_mtu` bounds.
+        if u32::try_from(mtu).map_or(true, |m| m > max_mtu(self.hdr_len)) {
+            return Err(EINVAL);
+        }
+        Ok(())
+    }
+
+    fn stats64(&self, s: &mut nb::pkrs_nd_stats64) {
+        let c = &self.c;
+        s.rx_packets = c.rx_packets.load(Relaxed);
+        s.rx_bytes = c.rx_bytes.load(Relaxed);
+        s.rx_length_errors = c.rx_runt.load(Relaxed) + c.rx_oversize.load(Relaxed);
+        s.rx_errors = s.rx_length_errors;
+        s.rx_dropped = c.rx_xdp_drop.load(Relaxed)
+            + c.rx_xdp_aborted.load(Relaxed)
+            + c.rx_xdp_invalid.load(Relaxed)
+            + c.rx_xdp_tx_full.load(Relaxed)
+            + c.rx_xdp_redirect_err.load(Relaxed)
+            + c.rx_skb_alloc_fail.load(Relaxed);
+        s.tx_packets =
+            c.tx_packets.load(Relaxed) + c.tx_xdp_tx.load(Relaxed) + c.tx_xdp_xmit.load(Relaxed);
+        s.tx_bytes = c.tx_bytes.load(Relaxed);
+        s.tx_dropped = c.tx_dropped.load(Relaxed) + c.tx_xdp_xmit_err.load(Relaxed);
+    }
+
+    fn stats_count(&self) -> usize {
+        Counters::NAMES.len() + POOL_NAMES.len()
+    }
+
+    fn stats_name(&self, i: usize) -> &'static str {
+        let n = Counters::NAMES.len();
+        if i < n {
+            Counters::NAMES[i]
+        } else {
+            POOL_NAMES.get(i - n).copied().unwrap_or("")
+        }
+    }
+
+    fn stats_values(&self, out: &mut [u64]) {
+        let n = Counters::NAMES.len().min(out.len());
+        let (q, p) = out.split_at_mut(n);
+        self.c.values(q);
+        let s = self.pool_stats();
+        let vals = [
+            s.alloc_fast,
+            s.alloc_slow,
+            s.alloc_empty,
+            s.alloc_refill,
+            s.alloc_waive,
+            s.recycle_cached,
+            s.recycle_cache_full,
+            s.recycle_ring,
+            s.recycle_ring_full,
+            s.recycle_released_refcnt,
+            s.inflight(),
+        ];
+        for (o, v) in p.iter_mut().zip(vals) {
+            *o = v;
+        }
+    }
+}
