@@ -6,26 +6,36 @@
 #   scripts/testbox.sh [--kdir DIR] [--smp N] [--timeout SEC] [--log FILE]
 #                      [--icount] [--env NAME=VALUE]... [--ko FILE]...
 #                      [--ssh PORT] [--bin FILE]... [--extra DIR]...
-#                      --scenario FILE
+#                      [--gen [--gen-bin FILE]] --scenario FILE
 #
 # In the guest: project modules in /lib/modules/pkrs/, the tree's own
 # modules (virtio_net, pktgen, ...) in /lib/modules/kernel/, the scenario at
 # /scenario.sh, the helpers of tests/guest/lib.sh at /lib.sh. Two virtio-net
-# NICs on one QEMU hub (eth0, eth1) are there for scenarios that send packets.
+# NICs on one QEMU hub (eth0, eth1; PCI 00:07.0 and 00:08.0) are there for
+# scenarios that send packets.
 # --env sets a variable in the scenario's environment. --ko adds a module
 # built elsewhere (such as the upstream C page_pool bench) to
 # /lib/modules/kernel/.
 # --ssh PORT adds a third NIC (MAC 52:54:00:00:00:10) on QEMU user networking,
-# isolated (restrict=on) but for host 127.0.0.1:PORT forwarded to guest port 22.
+# isolated (restrict=on) but for host 127.0.0.1:PORT forwarded to guest port 22
+# (PCI 00:0a.0).
 # --bin FILE copies a host program and its shared libraries into the guest
 # (same paths); --extra DIR copies DIR's contents over the guest's root.
+# --gen runs the host-side packet generator tools/pkrs-pktgen (built by the
+# caller; --gen-bin FILE, default tools/pkrs-pktgen/target/release/pkrs-pktgen):
+# `pkrs-pktgen serve` starts before QEMU, its log next to the console log
+# (the --log path + .gen), and is stopped when QEMU ends. It feeds a NIC of
+# its own (MAC 52:54:00:00:00:20, PCI 00:09.0: find it as
+# /sys/bus/pci/devices/0000:00:09.0/virtio*/net/*) and takes one-line
+# commands on the guest's /dev/ttyS1 (the helpers gen and gen_val of
+# /lib.sh); sending costs the guest nothing. See tools/pkrs-pktgen/src/main.rs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 . "$here/lib.sh"
 
 kdir=$PKRS_CACHE/linux smp=2 timeout=600 log= scenario= icount= env= kos=() ssh_port=
-bins=() extras=()
+bins=() extras=() gen= gen_bin=$top/tools/pkrs-pktgen/target/release/pkrs-pktgen
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kdir) kdir=$2; shift 2 ;;
@@ -44,11 +54,17 @@ while [ $# -gt 0 ]; do
 	--ssh) ssh_port=$2; shift 2 ;;
 	--bin) bins+=("$2"); shift 2 ;;
 	--extra) extras+=("$2"); shift 2 ;;
-	-h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+	--gen) gen=1; shift ;;
+	--gen-bin) gen_bin=$2; shift 2 ;;
+	-h|--help) sed -n '2,32p' "$0"; exit 0 ;;
 	*) pkrs_die "unknown option $1 (see --help)" ;;
 	esac
 done
 [ -n "$scenario" ] && [ -f "$scenario" ] || pkrs_die "--scenario FILE is required"
+if [ -n "$gen" ]; then
+	[ -f "$gen_bin" ] && [ -x "$gen_bin" ] ||
+		pkrs_die "--gen: no generator at $gen_bin: build it (cargo build --release in tools/pkrs-pktgen) or pass --gen-bin FILE"
+fi
 if [ -n "$ssh_port" ]; then
 	[[ $ssh_port =~ ^[1-9][0-9]{0,4}$ ]] && [ "$ssh_port" -le 65535 ] ||
 		pkrs_die "--ssh PORT: not a port number: $ssh_port"
@@ -60,7 +76,20 @@ case $(ldd "$busybox" 2>&1) in *"not a dynamic executable"*) ;; *) false ;; esac
 	pkrs_die "busybox must be statically linked (Debian: busybox-static)"
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+gen_pid=
+# The generator exits by itself when QEMU closes its control socket; give
+# it a moment to finish its log, then stop it.
+gen_stop() {
+	[ -n "$gen_pid" ] || return 0
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		kill -0 "$gen_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$gen_pid" 2>/dev/null || true
+	wait "$gen_pid" 2>/dev/null || true
+	gen_pid=
+}
+trap 'gen_stop; rm -rf "$work"' EXIT
 root=$work/root
 mkdir -p "$root"/{bin,proc,sys,dev,tmp,lib/modules/pkrs,lib/modules/kernel}
 cp "$busybox" "$root/bin/busybox"
@@ -110,12 +139,32 @@ INIT
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
 
-net="-netdev hubport,id=p0,hubid=0 -device virtio-net-pci,netdev=p0,mac=52:54:00:00:00:01
-     -netdev hubport,id=p1,hubid=0 -device virtio-net-pci,netdev=p1,mac=52:54:00:00:00:02"
+# Fixed PCI slots, in the order the NICs probe (eth0, eth1, then the others).
+net="-netdev hubport,id=p0,hubid=0 -device virtio-net-pci,netdev=p0,mac=52:54:00:00:00:01,addr=0x7
+     -netdev hubport,id=p1,hubid=0 -device virtio-net-pci,netdev=p1,mac=52:54:00:00:00:02,addr=0x8"
 [ -n "$ssh_port" ] && net="$net
      -netdev user,id=u0,restrict=on,hostfwd=tcp:127.0.0.1:$ssh_port-:22
-     -device virtio-net-pci,netdev=u0,mac=52:54:00:00:00:10"
+     -device virtio-net-pci,netdev=u0,mac=52:54:00:00:00:10,addr=0xa"
 out=${log:-$work/console.log}
+if [ -n "$gen" ]; then
+	# The generator listens before QEMU starts: QEMU connects to both
+	# sockets as a client at start-up (and goes on without a data link if
+	# nobody listens). The console stays ttyS0; the generator's control
+	# port is the second serial port, ttyS1.
+	gdata=$work/gen-data.sock gctl=$work/gen-ctl.sock
+	"$gen_bin" serve --data "$gdata" --ctl "$gctl" --log "$out.gen" </dev/null &
+	gen_pid=$!
+	for _ in $(seq 100); do
+		[ -S "$gdata" ] && [ -S "$gctl" ] && break
+		kill -0 "$gen_pid" 2>/dev/null || { gen_pid=; pkrs_die "--gen: the generator did not start"; }
+		sleep 0.1
+	done
+	[ -S "$gdata" ] && [ -S "$gctl" ] || pkrs_die "--gen: the generator did not listen within 10 s"
+	net="$net
+     -netdev stream,id=g0,server=off,addr.type=unix,addr.path=$gdata
+     -device virtio-net-pci,netdev=g0,mac=52:54:00:00:00:20,addr=0x9
+     -chardev socket,id=genctl,path=$gctl,server=off -serial chardev:genctl"
+fi
 set +e
 # shellcheck disable=SC2086
 timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg -cpu max $icount \
@@ -125,6 +174,7 @@ timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg -cpu max $icoun
 	stdbuf -oL tr -d '\r' | tee "$out"
 rc=${PIPESTATUS[0]}
 set -e
+gen_stop
 [ $rc = 124 ] && pkrs_die "QEMU timed out after ${timeout}s"
 grep -q '^@@PKRS-SCENARIO-EXIT' "$out" || pkrs_die "the scenario did not finish (QEMU exit $rc)"
 exit 0

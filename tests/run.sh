@@ -36,6 +36,17 @@ done < <(sed -n 's/^test result: .*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 
 grep -E '^test .* \.\.\. (ok|FAILED)$' "$samples_log" | sed 's/^/# cargo (samples\/bpf): /'
 grep -q '^test result:' "$samples_log" || fail "cargo test of samples/bpf/tools" "$(tail -n 15 "$samples_log")"
 pkrs_check=$top/tools/pkrs-check/target/release/pkrs-check
+# the host-side packet generator (its unit and end-to-end tests)
+gen_log=$out/cargo-test-pktgen.log
+gen_rc=0
+(cd tools/pkrs-pktgen && cargo test --release 2>&1) >"$gen_log" || gen_rc=$?
+while read -r p f; do
+	passed=$((passed + p)); failed=$((failed + f)); n=$((n + p + f))
+done < <(sed -n 's/^test result: .*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$gen_log")
+grep -E '^test .* \.\.\. (ok|FAILED)$' "$gen_log" | sed 's/^/# cargo (pkrs-pktgen): /'
+[ $gen_rc = 0 ] || fail "cargo test of tools/pkrs-pktgen exits 0" "$(tail -n 15 "$gen_log")"
+(cd tools/pkrs-pktgen && cargo build -q --release) || fail "build tools/pkrs-pktgen"
+pktgen=$top/tools/pkrs-pktgen/target/release/pkrs-pktgen
 
 # --- build ------------------------------------------------------------------
 no_warnings() { ! grep -Ei '(^|[^-])(warning|error)[:\[]' "$1"; }
@@ -50,6 +61,9 @@ check "rustfmt --check (kernel .rustfmt.toml)" \
 	rustfmt --check --edition 2021 $(find kernel -name '*_main.rs')
 check "cargo fmt --check (tools)" sh -c 'cd tools/pkrs-check && cargo fmt --check'
 check "cargo fmt --check (samples/bpf tools)" sh -c 'cd samples/bpf/tools && cargo fmt --check'
+check "cargo fmt --check (pkrs-pktgen)" sh -c 'cd tools/pkrs-pktgen && cargo fmt --check'
+check "cargo clippy is clean (pkrs-pktgen)" \
+	sh -c 'cd tools/pkrs-pktgen && cargo clippy -q --all-targets -- -D warnings'
 check "cargo clippy is clean (samples/bpf tools)" \
 	sh -c 'cd samples/bpf/tools && cargo clippy -q --all-targets -- -D warnings'
 samples_build() { make samples >"$out/samples.log" 2>&1 && no_warnings "$out/samples.log"; }
