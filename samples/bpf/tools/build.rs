@@ -12,6 +12,7 @@ fn main() {
         "Makefile",
         "xdp_bench01_mem_access_cost_kern.c",
         "xdp_ddos01_blacklist_kern.c",
+        "xdp_redirect_map_kern.c",
     ] {
         println!("cargo:rerun-if-changed={}", samples.join(f).display());
     }

@@ -252,6 +252,88 @@ pub fn parse_loader_args(
     Ok(Cmd::Run(LoaderArgs { dev, skb_mode, sec }))
 }
 
+/// A MAC address: six pairs of hex digits separated by ':'
+/// ("02:00:00:00:00:01", either case).
+pub fn parse_mac(s: &str) -> Result<[u8; 6], UsageError> {
+    let bad = || UsageError(format!("not a MAC address (aa:bb:cc:dd:ee:ff): '{s}'"));
+    let mut mac = [0u8; 6];
+    let mut parts = s.split(':');
+    for b in mac.iter_mut() {
+        let p = parts.next().ok_or_else(bad)?;
+        if p.len() != 2 || !p.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        *b = u8::from_str_radix(p, 16).map_err(|_| bad())?;
+    }
+    if parts.next().is_some() {
+        return Err(bad());
+    }
+    Ok(mac)
+}
+
+/// A MAC address as "02:00:00:00:00:01".
+pub fn format_mac(mac: &[u8; 6]) -> String {
+    mac.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// The options of xdp_redirect_map.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RedirectArgs {
+    /// Where frames arrive (the program is attached here).
+    pub dev: String,
+    /// Where they are sent out (tx_port[0]).
+    pub redirect_dev: String,
+    /// Rewrite the destination MAC address to this.
+    pub dst_mac: Option<[u8; 6]>,
+    /// Generic XDP on `dev` (the dummy on `redirect_dev` is always native).
+    pub skb_mode: bool,
+    /// Attach xdp_pass_dummy to `redirect_dev`.
+    pub dummy_egress: bool,
+    pub sec: Option<u64>,
+}
+
+pub fn parse_redirect_args(
+    args: impl IntoIterator<Item = String>,
+) -> Result<Cmd<RedirectArgs>, UsageError> {
+    let mut a = Args::new(args.into_iter());
+    let (mut dev, mut redirect_dev, mut dst_mac) = (None, None, None);
+    let (mut skb_mode, mut dummy_egress, mut sec) = (false, false, None);
+    while let Some(opt) = a.next_opt()? {
+        match opt.as_str() {
+            "-h" | "--help" => return Ok(Cmd::Help),
+            "--dev" => dev = Some(parse_dev(&a.value(&opt)?)?),
+            "--redirect-dev" => redirect_dev = Some(parse_dev(&a.value(&opt)?)?),
+            "--dst-mac" => dst_mac = Some(parse_mac(&a.value(&opt)?)?),
+            "--skb-mode" => skb_mode = a.flag(&opt)?,
+            "--dummy-egress" => dummy_egress = a.flag(&opt)?,
+            "--sec" => sec = Some(parse_sec(&a.value(&opt)?)?),
+            _ => return usage(format!("unknown option '{opt}'")),
+        }
+    }
+    let Some(dev) = dev else {
+        return usage("--dev IFNAME is required");
+    };
+    let Some(redirect_dev) = redirect_dev else {
+        return usage("--redirect-dev IFNAME is required");
+    };
+    if dev == redirect_dev {
+        return usage(format!(
+            "--dev and --redirect-dev are both {dev}: redirect to another device"
+        ));
+    }
+    Ok(Cmd::Run(RedirectArgs {
+        dev,
+        redirect_dev,
+        dst_mac,
+        skb_mode,
+        dummy_egress,
+        sec,
+    }))
+}
+
 /// IP protocol numbers of the port blacklist.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Proto {
@@ -405,22 +487,42 @@ pub fn mem_mode(read: bool, swapmac: bool) -> &'static str {
     }
 }
 
+/// A row of the tools' per-second table: the action, the rate in two
+/// forms, and a last column that says what the tool does.
+fn table_row(action: &str, pps: &str, human: &str, last: &str) -> String {
+    format!("{action:<12} {pps:<12} {human:<19} {last}")
+}
+
 /// The bench table's heading.
 pub fn bench_header() -> String {
-    format!(
-        "{:<12} {:<12} {:<19} {}",
-        "XDP_action", "pps", "pps-human-readable", "mem"
-    )
+    table_row("XDP_action", "pps", "pps-human-readable", "mem")
 }
 
 /// One line of the bench table.
 pub fn bench_line(action: XdpAction, pps: u64, mem: &str) -> String {
+    table_row(action.name(), &pps.to_string(), &thousands(pps), mem)
+}
+
+/// The xdp_redirect_map table's heading.
+pub fn redirect_header() -> String {
+    table_row("XDP_action", "pps", "pps-human-readable", "ingress->egress")
+}
+
+/// One line of the xdp_redirect_map table: frames redirected per second.
+pub fn redirect_line(pps: u64, dev: &str, redirect_dev: &str) -> String {
+    table_row(
+        XdpAction::Redirect.name(),
+        &pps.to_string(),
+        &thousands(pps),
+        &format!("{dev}->{redirect_dev}"),
+    )
+}
+
+/// xdp_redirect_map's last line but one: the totals of the run.
+pub fn redirect_total(total: u64, secs: f64, short: u64) -> String {
     format!(
-        "{:<12} {:<12} {:<19} {}",
-        action.name(),
-        pps,
-        thousands(pps),
-        mem
+        "total: {total} packets redirected in {secs:.1} s, average {} pps; frames too short: {short}",
+        thousands(pps(total, secs))
     )
 }
 
@@ -544,6 +646,146 @@ mod tests {
         );
         assert!(parse_loader_args(argv("--skb-mode")).is_err());
         assert!(parse_loader_args(argv("--dev eth1 --action XDP_TX")).is_err());
+    }
+
+    fn redirect(s: &str) -> Result<Cmd<RedirectArgs>, UsageError> {
+        parse_redirect_args(argv(s))
+    }
+
+    #[test]
+    fn redirect_defaults() {
+        assert_eq!(
+            redirect("--dev eth1 --redirect-dev eth0"),
+            Ok(Cmd::Run(RedirectArgs {
+                dev: "eth1".into(),
+                redirect_dev: "eth0".into(),
+                dst_mac: None,
+                skb_mode: false,
+                dummy_egress: false,
+                sec: None
+            }))
+        );
+    }
+
+    #[test]
+    fn redirect_all_options() {
+        let all = RedirectArgs {
+            dev: "eth1".into(),
+            redirect_dev: "eth0".into(),
+            dst_mac: Some([0x02, 0, 0, 0, 0xab, 0x0f]),
+            skb_mode: true,
+            dummy_egress: true,
+            sec: Some(7),
+        };
+        assert_eq!(
+            redirect(
+                "--dev eth1 --redirect-dev eth0 --dst-mac 02:00:00:00:AB:0f \
+                 --skb-mode --dummy-egress --sec 7"
+            ),
+            Ok(Cmd::Run(all))
+        );
+        // Glued values, another order.
+        assert_eq!(
+            redirect("--sec=1 --dummy-egress --redirect-dev=veth1 --dev=veth0"),
+            Ok(Cmd::Run(RedirectArgs {
+                dev: "veth0".into(),
+                redirect_dev: "veth1".into(),
+                dst_mac: None,
+                skb_mode: false,
+                dummy_egress: true,
+                sec: Some(1)
+            }))
+        );
+        assert_eq!(redirect("--help"), Ok(Cmd::Help));
+        assert_eq!(redirect("--dev eth1 -h"), Ok(Cmd::Help));
+    }
+
+    #[test]
+    fn redirect_rejects() {
+        let err = |s: &str| match redirect(s) {
+            Err(UsageError(m)) => m,
+            ok => panic!("accepted: {s}: {ok:?}"),
+        };
+        // The reasons the tool prints, for the errors the task names.
+        assert_eq!(err(""), "--dev IFNAME is required");
+        assert_eq!(err("--redirect-dev eth0"), "--dev IFNAME is required");
+        assert_eq!(err("--dev eth1"), "--redirect-dev IFNAME is required");
+        assert_eq!(
+            err("--dev eth1 --redirect-dev eth1"),
+            "--dev and --redirect-dev are both eth1: redirect to another device"
+        );
+        assert_eq!(
+            err("--dev eth1 --redirect-dev eth0 --dst-mac 02:00:00:00:00"),
+            "not a MAC address (aa:bb:cc:dd:ee:ff): '02:00:00:00:00'"
+        );
+        for bad in [
+            "--dev",
+            "--dev eth1 --redirect-dev",
+            "--dev eth1 --redirect-dev eth0 --dst-mac",
+            "--dev eth1 --redirect-dev eth0 --dst-mac 02:00:00:00:00:01:02",
+            "--dev eth1 --redirect-dev eth0 --dst-mac 02-00-00-00-00-01",
+            "--dev eth1 --redirect-dev eth0 --dst-mac 2:0:0:0:0:1",
+            "--dev eth1 --redirect-dev eth0 --dst-mac 0g:00:00:00:00:01",
+            "--dev eth1 --redirect-dev eth0 --dst-mac +2:00:00:00:00:01",
+            "--dev eth1 --redirect-dev eth0 --skb-mode=1",
+            "--dev eth1 --redirect-dev eth0 --dummy-egress=yes",
+            "--dev eth1 --redirect-dev eth0 --sec 0",
+            "--dev eth1 --redirect-dev eth0 --sec x",
+            "--dev eth1 --redirect-dev eth0 --action XDP_TX",
+            "--dev eth1 --redirect-dev a/b",
+            "--dev eth1 --redirect-dev abcdefghijklmnop",
+            "--dev eth1 eth0",
+        ] {
+            assert!(redirect(bad).is_err(), "accepted: {bad}");
+        }
+    }
+
+    #[test]
+    fn mac_addresses() {
+        assert_eq!(
+            parse_mac("ff:FF:00:01:7f:80"),
+            Ok([0xff, 0xff, 0, 1, 0x7f, 0x80])
+        );
+        for bad in [
+            "",
+            ":::::",
+            "00:00:00:00:00:00:",
+            "000:00:00:00:00:0",
+            " 0:00:00:00:00:00",
+        ] {
+            assert!(parse_mac(bad).is_err(), "accepted: {bad:?}");
+        }
+        assert_eq!(
+            format_mac(&[0x02, 0, 0, 0, 0xab, 0x0f]),
+            "02:00:00:00:ab:0f"
+        );
+        let m = [0xde, 0xad, 0xbe, 0xef, 0, 1];
+        assert_eq!(parse_mac(&format_mac(&m)), Ok(m));
+    }
+
+    #[test]
+    fn redirect_table() {
+        assert_eq!(
+            redirect_header(),
+            "XDP_action   pps          pps-human-readable  ingress->egress"
+        );
+        let l = redirect_line(151332, "eth1", "eth0");
+        assert_eq!(
+            l,
+            "XDP_REDIRECT 151332       151,332             eth1->eth0"
+        );
+        let h = redirect_header();
+        assert_eq!(h.find("pps "), l.find("151332"));
+        assert_eq!(h.find("pps-"), l.find("151,"));
+        assert_eq!(h.find("ingress"), l.find("eth1"));
+        assert_eq!(
+            redirect_total(3_000_000, 20.04, 2),
+            "total: 3000000 packets redirected in 20.0 s, average 149,701 pps; frames too short: 2"
+        );
+        assert_eq!(
+            redirect_total(0, 0.0, 0),
+            "total: 0 packets redirected in 0.0 s, average 0 pps; frames too short: 0"
+        );
     }
 
     fn cmdline(s: &str) -> Result<Cmd<CmdlineOp>, UsageError> {

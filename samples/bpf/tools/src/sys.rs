@@ -123,6 +123,17 @@ pub fn attach_xdp(
     dev: &str,
     skb_mode: bool,
 ) -> Result<aya::programs::xdp::XdpLinkId, String> {
+    attach_xdp_hint(prog, dev, skb_mode, "--skb-mode attaches in generic mode")
+}
+
+/// `attach_xdp` with another hint after a refused native attach, for an
+/// attachment that `--skb-mode` does not apply to.
+pub fn attach_xdp_hint(
+    prog: &mut Xdp,
+    dev: &str,
+    skb_mode: bool,
+    native_hint: &str,
+) -> Result<aya::programs::xdp::XdpLinkId, String> {
     let mode = if skb_mode {
         XdpMode::Skb
     } else {
@@ -131,7 +142,7 @@ pub fn attach_xdp(
     prog.attach(dev, mode).map_err(|e| match os_error(&e) {
         Some(libc::EOPNOTSUPP) if !skb_mode => format!(
             "{dev} cannot run XDP in native (driver) mode (its driver has no XDP support); \
-             --skb-mode attaches in generic mode"
+             {native_hint}"
         ),
         Some(libc::EBUSY) | Some(libc::EEXIST) => {
             format!("{dev} already has an XDP program attached")
