@@ -4,7 +4,8 @@
 # serial console, and end QEMU (poweroff, or a hard timeout).
 #
 #   scripts/testbox.sh [--kdir DIR] [--smp N] [--timeout SEC] [--log FILE]
-#                      [--icount] [--env NAME=VALUE]... [--ko FILE]...
+#                      [--icount] [--tcg-single] [--iommu] [--viommu]
+#                      [--env NAME=VALUE]... [--ko FILE]...
 #                      [--ssh PORT] [--bin FILE]... [--extra DIR]...
 #                      [--gen [--gen-bin FILE]] --scenario FILE
 #
@@ -29,12 +30,24 @@
 # /sys/bus/pci/devices/0000:00:09.0/virtio*/net/*) and takes one-line
 # commands on the guest's /dev/ttyS1 (the helpers gen and gen_val of
 # /lib.sh); sending costs the guest nothing. See tools/pkrs-pktgen/src/main.rs.
+# --tcg-single runs the vCPUs in one host thread (-accel tcg,thread=single).
+# With one thread per vCPU (the default), QEMU 7.2 lets a vCPU run code
+# another vCPU has just patched with text_poke_bp(): it hits the int3 after
+# the patch is complete and the kernel oopses ("Oops: int3" in
+# bpf_dispatcher_xdp_func when an XDP program is attached while another CPU
+# runs XDP; the kernel's own virtio_net too). Scenarios that attach or
+# replace programs under traffic need it.
+# --iommu gives every virtio NIC VIRTIO_F_ACCESS_PLATFORM (iommu_platform=on,
+# modern only): their drivers then go through the DMA API (with DMA-API
+# debug on the debug kernel). --viommu also adds a virtio-iommu (the debug
+# kernel has its driver), so the NICs' DMA goes through IOVAs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 . "$here/lib.sh"
 
 kdir=$PKRS_CACHE/linux smp=2 timeout=600 log= scenario= icount= env= kos=() ssh_port=
+accel=tcg nic_opts= viommu=
 bins=() extras=() gen= gen_bin=$top/tools/pkrs-pktgen/target/release/pkrs-pktgen
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -44,6 +57,9 @@ while [ $# -gt 0 ]; do
 	--log) log=$2; shift 2 ;;
 	--scenario) scenario=$2; shift 2 ;;
 	--icount) icount="-icount shift=0"; shift ;;
+	--tcg-single) accel=tcg,thread=single; shift ;;
+	--iommu) nic_opts=,iommu_platform=on,disable-legacy=on; shift ;;
+	--viommu) nic_opts=,iommu_platform=on,disable-legacy=on viommu="-device virtio-iommu-pci,addr=0x6"; shift ;;
 	--ko)
 		[[ ${2:-} == *.ko && -f ${2:-} ]] || pkrs_die "--ko wants a .ko file, not '${2:-}'"
 		kos+=("$2"); shift 2 ;;
@@ -56,7 +72,7 @@ while [ $# -gt 0 ]; do
 	--extra) extras+=("$2"); shift 2 ;;
 	--gen) gen=1; shift ;;
 	--gen-bin) gen_bin=$2; shift 2 ;;
-	-h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+	-h|--help) sed -n "2,44p" "$0"; exit 0 ;;
 	*) pkrs_die "unknown option $1 (see --help)" ;;
 	esac
 done
@@ -140,11 +156,12 @@ chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
 
 # Fixed PCI slots, in the order the NICs probe (eth0, eth1, then the others).
-net="-netdev hubport,id=p0,hubid=0 -device virtio-net-pci,netdev=p0,mac=52:54:00:00:00:01,addr=0x7
-     -netdev hubport,id=p1,hubid=0 -device virtio-net-pci,netdev=p1,mac=52:54:00:00:00:02,addr=0x8"
+net="$viommu
+     -netdev hubport,id=p0,hubid=0 -device virtio-net-pci,netdev=p0,mac=52:54:00:00:00:01,addr=0x7$nic_opts
+     -netdev hubport,id=p1,hubid=0 -device virtio-net-pci,netdev=p1,mac=52:54:00:00:00:02,addr=0x8$nic_opts"
 [ -n "$ssh_port" ] && net="$net
      -netdev user,id=u0,restrict=on,hostfwd=tcp:127.0.0.1:$ssh_port-:22
-     -device virtio-net-pci,netdev=u0,mac=52:54:00:00:00:10,addr=0xa"
+     -device virtio-net-pci,netdev=u0,mac=52:54:00:00:00:10,addr=0xa$nic_opts"
 out=${log:-$work/console.log}
 if [ -n "$gen" ]; then
 	# The generator listens before QEMU starts: QEMU connects to both
@@ -162,12 +179,12 @@ if [ -n "$gen" ]; then
 	[ -S "$gdata" ] && [ -S "$gctl" ] || pkrs_die "--gen: the generator did not listen within 10 s"
 	net="$net
      -netdev stream,id=g0,server=off,addr.type=unix,addr.path=$gdata
-     -device virtio-net-pci,netdev=g0,mac=52:54:00:00:00:20,addr=0x9
+     -device virtio-net-pci,netdev=g0,mac=52:54:00:00:00:20,addr=0x9$nic_opts
      -chardev socket,id=genctl,path=$gctl,server=off -serial chardev:genctl"
 fi
 set +e
 # shellcheck disable=SC2086
-timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg -cpu max $icount \
+timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel $accel -cpu max $icount \
 	-m 1G -smp "$smp" -nographic -no-reboot -monitor none -serial stdio \
 	-kernel "$bz" -initrd "$work/initrd.gz" \
 	-append "console=ttyS0 panic=-1 oops=panic loglevel=1" $net </dev/null |

@@ -269,8 +269,8 @@ if dbg=$(scripts/kernel-tree.sh --variant debug 2>"$dbg_log"); then
 	c "debug kernel: page_bench02..05 run and leak no page" ok "$log" \
 		page_bench02.default page_bench03.default page_bench04_bulk.default page_bench05_cross_cpu.default \
 		page_bench02.leak page_bench03.leak page_bench04_bulk.leak page_bench05_cross_cpu.leak
-	rm -rf "$dcopy"
 else
+	dbg= dcopy=
 	fail "debug kernel tree (scripts/kernel-tree.sh --variant debug)" "$(tail -n 15 "$dbg_log")"
 fi
 
@@ -322,6 +322,69 @@ c "$d: SIGTERM removes the program, the maps stay pinned" ok "$log" ddos.sigterm
 c "$d: a second run reuses the pinned maps; --del takes an entry out" ok "$log" ddos.reuse
 c "${d}_cmdline --del of an entry not listed fails" ok "$log" ddos.del_missing
 c "$d --skb-mode --sec: detaches by itself" ok "$log" ddos.sec_skb
+
+# --- the XDP driver: virtio_xdp with both pools, fed from outside the guest ---
+# tests/guest/xdp-driver.sh with the host-side generator (--gen); one
+# thread for the vCPUs (--tcg-single: programs are replaced under traffic,
+# which multi-threaded TCG turns into an oops, whatever the driver).
+drv_extra=$out/driver-extra
+mkdir -p "$drv_extra/bpf"
+check "the driver tests' XDP programs build (tests/bpf)" make -s -C tests/bpf O="$drv_extra/bpf"
+drv_box=(--tcg-single --gen --gen-bin "$pktgen" --env BPF=/bpf --env XDP_BIN="$xb"
+	--bin /usr/bin/ip --bin /usr/sbin/ethtool --bin /usr/bin/nc.openbsd
+	--bin "$xb/xdp_bench01_mem_access_cost" --bin "$xb/xdp_redirect_map"
+	--extra "$drv_extra" --scenario tests/guest/xdp-driver.sh)
+# driver_checks LOG WHAT: the checks of one run of the scenario.
+driver_checks() {
+	local log=$1 w=$2
+	c "$w: loads and binds two NICs" ok "$log" drv.load drv.bind
+	c "$w: a normal NIC: ethtool -i, ping, UDP to the peer's socket intact" ok "$log" nic.info nic.ping nic.udp
+	c "$w: 4 MiB over TCP each way, byte-identical" ok "$log" nic.tcp
+	c "$w: link down/up, then ping" ok "$log" nic.down nic.up nic.ping_after_up
+	c "$w: MTU 3000 carries 2900-byte pings; an MTU above one page is refused" ok "$log" nic.mtu nic.mtu_too_big
+	c "$w: XDP_DROP counts every frame the generator sent, none reaches IPv4" ok "$log" xdp.drop
+	c "$w: XDP_PASS: IPv4 InReceives and a UDP socket see every frame" ok "$log" xdp.pass
+	c "$w: XDP_TX: every frame back at the generator MAC-swapped; flat out, sent = back + ring-full drops" ok "$log" xdp.tx
+	c "$w: XDP_ABORTED and return 42: dropped, counted, one xdp_exception event each; 42 reported" ok "$log" \
+		xdp.aborted xdp.ret42
+	c "$w: XDP_REDIRECT through a devmap out of the other virtio_xdp NIC reaches the peer NIC" ok "$log" xdp.redirect
+	c "$w: adjust_head past the headroom fails; head, tail and metadata room work" ok "$log" \
+		xdp.head_past xdp.head_ok xdp.tail xdp.meta
+	c "$w: runts and frames above the MTU dropped and counted" ok "$log" bad.runt bad.oversize
+	c "$w: malformed and unusual frames pass without harm" ok "$log" bad.malformed
+	c "$w: programs replaced, removed, link down/up under traffic" ok "$log" load.replace
+	c "$w: unbound under traffic, bound again, works" ok "$log" load.unbind
+	c "$w: refill failures injected (fail_function): counted, no frame lost after" ok "$log" fail.refill
+	c "$w: samples/bpf xdp_bench01 counts every frame sent" ok "$log" sample.bench
+	c "$w: rmmod; two more load/traffic/unload cycles leak no page" ok "$log" drv.rmmod drv.leak
+	c "$w: no BUG, WARN, Oops or bad page state in the run" clean "$log"
+}
+for pool in rs c; do
+	log=$out/testbox-driver-$pool.log
+	boot "test box runs the XDP driver scenario, pool=$pool" "$log" scripts/testbox.sh --kdir "$kdir" \
+		--env POOL=$pool "${drv_box[@]}"
+	driver_checks "$log" "virtio_xdp pool=$pool"
+done
+
+# The driver on the debug kernel, its NICs behind a virtio IOMMU (--viommu):
+# the pools map pages through the DMA API, checked by DMA-API debug, with
+# lockdep and DEBUG_PAGEALLOC on.
+if [ -n "$dbg" ]; then
+	for pool in rs c; do
+		log=$out/testbox-debug-driver-$pool.log
+		boot "debug kernel, vIOMMU: test box runs the XDP driver scenario, pool=$pool" "$log" \
+			"$dcopy/scripts/testbox.sh" --kdir "$dbg" --viommu --env POOL=$pool --env DMA_DEBUG=1 \
+			--env VIOMMU=1 --env PASS_RATE=5000 "${drv_box[@]}"
+		w="debug kernel, vIOMMU, pool=$pool"
+		c "$w: the NICs are behind the IOMMU and the pools map their pages" ok "$log" drv.viommu
+		c "$w: the pools map pages for the device" logged "$log" drv.bind "pages DMA-mapped by the pool"
+		driver_checks "$log" "$w"
+		c "$w: DMA-API debug counted no error in the whole run" ok "$log" drv.dma_errors
+	done
+	rm -rf "$dcopy"
+else
+	fail "the XDP driver on the debug kernel" "no debug kernel tree"
+fi
 
 # --- push_remote (issue 6): refusals, then a test box with an ssh server ------
 . tests/push_remote.sh

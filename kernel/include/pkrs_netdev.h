@@ -96,7 +96,10 @@ void pkrs_nd_carrier(struct net_device *dev, bool on);
 
 /* NAPI. */
 void pkrs_nd_napi_enable(struct net_device *dev);
+/* napi_disable(), and the retry timer stopped. */
 void pkrs_nd_napi_disable(struct net_device *dev);
+/* napi_schedule() in `ms` milliseconds (a poll that could not refill). */
+void pkrs_nd_napi_schedule_later(struct net_device *dev, unsigned int ms);
 void pkrs_nd_napi_schedule(struct net_device *dev);
 /* napi_complete_done(): false when the poll must go on. */
 bool pkrs_nd_napi_complete(struct net_device *dev, int done);

@@ -99,7 +99,7 @@ struct pkrs_pp_stats {
 /* page_pool_create(): a pool, or an ERR_PTR. */
 void *pkrs_pp_create(const struct pkrs_pp_params *params);
 void pkrs_pp_destroy(void *pool);
-/* page_pool_alloc_pages(). */
+/* page_pool_alloc_pages(), as page_pool_alloc_netmems(). */
 struct page *pkrs_pp_alloc(void *pool, gfp_t gfp);
 /* page_pool_put_full_page(): allow_direct is the recycle_direct case. */
 void pkrs_pp_put_full_page(void *pool, struct page *page, bool allow_direct);

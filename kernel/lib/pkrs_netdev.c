@@ -11,6 +11,7 @@
 #include <linux/filter.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
+#include <linux/timer.h>
 #include <net/netdev_queues.h>
 #include <net/xdp.h>
 
@@ -20,6 +21,7 @@
 struct pkrs_nd {
 	struct napi_struct napi;
 	struct xdp_rxq_info rxq;
+	struct timer_list retry;
 	const struct pkrs_nd_ops *ops;
 	void *rs;
 	const char *driver;
@@ -138,6 +140,13 @@ static const struct ethtool_ops pkrs_nd_ethtool_ops = {
 	.get_ethtool_stats = pkrs_nd_get_ethtool_stats,
 };
 
+static void pkrs_nd_retry(struct timer_list *t)
+{
+	struct pkrs_nd *nd = timer_container_of(nd, t, retry);
+
+	napi_schedule(&nd->napi);
+}
+
 static int pkrs_nd_poll(struct napi_struct *napi, int budget)
 {
 	struct pkrs_nd *nd = container_of(napi, struct pkrs_nd, napi);
@@ -161,6 +170,7 @@ struct net_device *pkrs_nd_alloc(const struct pkrs_nd_ops *ops, void *rs,
 	dev->netdev_ops = &pkrs_nd_netdev_ops;
 	dev->ethtool_ops = &pkrs_nd_ethtool_ops;
 	netif_napi_add(dev, &nd->napi, pkrs_nd_poll);
+	timer_setup(&nd->retry, pkrs_nd_retry, 0);
 	return dev;
 }
 
@@ -171,6 +181,7 @@ void pkrs_nd_set_rs(struct net_device *dev, void *rs)
 
 void pkrs_nd_free(struct net_device *dev)
 {
+	timer_delete_sync(&pkrs_nd(dev)->retry);
 	netif_napi_del(&pkrs_nd(dev)->napi);
 	free_netdev(dev);
 }
@@ -252,6 +263,12 @@ void pkrs_nd_napi_enable(struct net_device *dev)
 void pkrs_nd_napi_disable(struct net_device *dev)
 {
 	napi_disable(&pkrs_nd(dev)->napi);
+	timer_delete_sync(&pkrs_nd(dev)->retry);
+}
+
+void pkrs_nd_napi_schedule_later(struct net_device *dev, unsigned int ms)
+{
+	mod_timer(&pkrs_nd(dev)->retry, jiffies + msecs_to_jiffies(ms));
 }
 
 void pkrs_nd_napi_schedule(struct net_device *dev)

@@ -5,6 +5,7 @@
  * own copy and no symbol is shared between modules.
  */
 #include <linux/dma-mapping.h>
+#include <linux/error-injection.h>
 #include <linux/gfp.h>
 #include <linux/interrupt.h>
 #include <linux/mm.h>
@@ -29,6 +30,9 @@ int pkrs_alloc_pages_bulk_node(gfp_t gfp, int nid, int nr, struct page **pages)
 {
 	return alloc_pages_bulk_node(gfp, nid, nr, pages);
 }
+/* The native page_pool's refill: failures can be injected here through
+ * /sys/kernel/debug/fail_function (retval 0: no page). */
+ALLOW_ERROR_INJECTION(pkrs_alloc_pages_bulk_node, ERRNO_NULL);
 
 struct page *pkrs_alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
 {
@@ -146,9 +150,14 @@ void pkrs_pp_destroy(void *pool)
 	page_pool_destroy(pool);
 }
 
+/*
+ * page_pool_alloc_pages() is page_pool_alloc_netmems() and a conversion;
+ * calling the latter keeps its fail_function injection point (which the
+ * former inlines away).
+ */
 struct page *pkrs_pp_alloc(void *pool, gfp_t gfp)
 {
-	return page_pool_alloc_pages(pool, gfp);
+	return netmem_to_page(page_pool_alloc_netmems(pool, gfp));
 }
 
 void pkrs_pp_put_full_page(void *pool, struct page *page, bool allow_direct)

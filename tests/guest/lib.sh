@@ -22,9 +22,12 @@ step() {
 }
 
 # Free pages, for leak checks: the zones' free pages plus those waiting on
-# the per-CPU lists (which the buddy count leaves out), after folding the
-# per-CPU counter deltas (vm/stat_refresh).
+# the per-CPU lists (which the buddy count leaves out), after dropping the
+# caches (so that files removed and slabs freed since do not count) and
+# folding the per-CPU counter deltas (vm/stat_refresh).
 free_pages() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
 	echo 1 >/proc/sys/vm/stat_refresh
 	awk '$1 == "pages" && $2 == "free" { n += $3 } $1 == "count:" { n += $2 }
 		END { print n }' /proc/zoneinfo

@@ -65,6 +65,12 @@ impl NetDev {
         unsafe { nb::pkrs_nd_napi_complete(self.as_ptr(), done) }
     }
 
+    /// A poll in `ms` milliseconds.
+    pub(crate) fn napi_schedule_later(self, ms: u32) {
+        // SAFETY: as above; any context.
+        unsafe { nb::pkrs_nd_napi_schedule_later(self.as_ptr(), ms) }
+    }
+
     pub(crate) fn napi_enable(self) {
         // SAFETY: as above; process context.
         unsafe { nb::pkrs_nd_napi_enable(self.as_ptr()) }

@@ -20,8 +20,11 @@ use kernel::prelude::*;
 pub(crate) const HEADROOM: u32 = nb::XDP_PACKET_HEADROOM;
 const ETH_HLEN: u32 = 14;
 const VLAN_HLEN: u32 = 4;
-/// Frames handed to GRO at most between two flushes of the TX batch.
+/// XDP_TX frames queued at most before the batch is posted.
 const TX_BATCH: usize = 64;
+/// When a poll could post no RX buffer at all, the next try is this much
+/// later.
+const REFILL_RETRY_MS: u32 = 10;
 
 /// `SKB_DATA_ALIGN(sizeof(struct skb_shared_info))`: the tail of each page
 /// that an skb built around it needs.
@@ -299,6 +302,14 @@ impl<R: RxRing, T: TxRing, P: PagePool> Queue<R, T, P> {
         let _lock = self.dev.tx_lock();
         // SAFETY: TX lock held.
         let tx = unsafe { self.tx() };
+        // CAST: at most `TX_BATCH` frames.
+        if (tx.ring.free() as usize) < rx.xdp_tx.len() {
+            // What the device sent since the poll began makes room.
+            self.reclaim_tx(tx, TX_BATCH as i32);
+            while let Some(p) = tx.done.pop() {
+                rx.pool.recycle_direct(p);
+            }
+        }
         let mut sent = 0u64;
         while let Some(f) = rx.xdp_tx.pop() {
             let slot = match tx.free.pop() {
@@ -646,10 +657,13 @@ impl<R: RxRing, T: TxRing, P: PagePool> NetOps for Queue<R, T, P> {
         self.refill(rx);
         // CAST: slot counts fit in `usize`.
         if rx.free.len() == rx.slots.len() {
-            // Nothing posted: nothing can arrive to poll us again. Keep
-            // polling until the pool gives pages.
+            // Nothing posted, so nothing can arrive to poll us again: try
+            // again a little later.
             inc(&self.c.rx_no_buffer);
-            return budget;
+            if done < budget && self.dev.napi_complete(done) {
+                self.dev.napi_schedule_later(REFILL_RETRY_MS);
+            }
+            return done;
         }
         if done < budget && self.dev.napi_complete(done) && rx.ring.rearm() {
             self.dev.napi_schedule();
