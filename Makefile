@@ -6,6 +6,7 @@
 #                           (aliases: kbuilddir=DIR, KDIR=DIR)
 #   make run [BENCH=mods] [BENCH_ARGS=params] [ICOUNT=1]
 #                           set up, build, boot the test box, run the benchmark
+#                           (BENCH=xdp: the XDP benchmark, generator outside)
 #   make upstream-bench     build the kernel's C page_pool bench (bench_page_pool)
 #   make samples            build samples/bpf: the XDP programs (clang) and
 #                           their Rust tools (same as make -C samples/bpf)
@@ -114,16 +115,22 @@ samples:
 # The main job: everything from a fresh machine to the benchmark's dmesg.
 # BENCH="mod ..." picks the benchmarks, BENCH_ARGS="param=value ..." their
 # parameters; ICOUNT=1 times by instruction count (qemu -icount shift=0).
+# BENCH=xdp is the XDP benchmark (scripts/xdp-bench.sh; BENCH_ARGS takes
+# its XB_NAME=VALUE settings).
 # The upstream bench_page_pool is in the test box when the tree has it.
 BENCH ?= page_pool_bench bench_page_pool page_bench01
 run:
 	scripts/setup-host.sh
 	scripts/kernel-tree.sh >/dev/null
 	+$(MAKE) modules
+ifeq ($(BENCH),xdp)
+	scripts/xdp-bench.sh --kdir "$(kdir)" $(if $(ICOUNT),--icount) $(BENCH_ARGS)
+else
 	ko=$$($(upstream_bench)) || \
 		{ ko=; echo "make run: continuing without the upstream bench_page_pool"; }; \
 	scripts/testbox.sh --kdir "$(kdir)" --scenario tests/guest/run-bench.sh $(if $(ICOUNT),--icount) \
 		$${ko:+--ko "$$ko"} --env PKRS_BENCH="$$PKRS_BENCH" --env PKRS_BENCH_ARGS="$$PKRS_BENCH_ARGS"
+endif
 run: export PKRS_BENCH = $(BENCH)
 run: export PKRS_BENCH_ARGS = $(BENCH_ARGS)
 

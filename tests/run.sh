@@ -193,7 +193,8 @@ boot "test box boots and runs the page_pool scenario" "$log" scripts/testbox.sh 
 m=page_pool_test
 c "$m loads: both pools take and return pages with default parameters" ok "$log" $m.default
 c "KUnit pkrs_page_pool passes (counters, limit, drop with pages out, concurrent returns, DMA, pre-zero, bad parameters)" \
-	kunit "$log" $m.default --suite pkrs_page_pool --min 11
+	kunit "$log" $m.default --suite pkrs_page_pool --min 12
+c "no reaper thread runs while no dropped pool waits" ok "$log" $m.no_reaper_thread
 c "a pool dropped with pages out is freed only after they are back, with a warning meanwhile" \
 	logged "$log" $m.default "page_pool destroy: dropped with 3 pages out" "page_pool destroy: 1 pages still out"
 c "debugfs shows the resident pool's counters (50 cached, 50 through the ring, none out)" ok "$log" $m.stats
@@ -214,8 +215,8 @@ c "the native pool unmapped its 16 pages still out when it was dropped" logged "
 c "hold_out above 4096 is rejected" rejected "$log" $m.hold.bad --reason "invalid hold_out=5000"
 c "failing page allocations (fail_page_alloc): both pools return ENOMEM, counters stay right" ok "$log" $m.fail $m.fail.rmmod
 c "the failure check ran for both pools" logged "$log" $m.fail \
-	"alloc_failure: rs pool: 8 allocations failed with ENOMEM; hold 0 release 0 outstanding 0" \
-	"alloc_failure: c pool: 8 allocations failed with ENOMEM; hold 0 release 0 outstanding 0"
+	"alloc_failure: rs pool: 8 allocations failed with ENOMEM; hold 0 release 0 outstanding 0, alloc_slow 0" \
+	"alloc_failure: c pool: 8 allocations failed with ENOMEM; hold 0 release 0 outstanding 0,"
 m=page_pool_bench
 pp=()
 for k in rs c; do
@@ -231,7 +232,28 @@ c "$m loads and unloads again for the leak check" ok "$log" $m.leak.load $m.leak
 c "$m leaks no page (free pages before/after a load)" ok "$log" $m.leak
 c "$m loops=0 is rejected with EINVAL" rejected "$log" $m.loops0 --reason "invalid loops=0"
 c "$m returning_cpus above the other online CPUs is rejected" rejected "$log" $m.cpus --reason "invalid returning_cpus=2"
+c "$m loops=1000 returning_cpus=1: the cross-CPU test runs at its smallest size" bench "$log" $m.cross1000 \
+	--module $m --loops 1000 --expect rs-cross_cpu_alloc --concurrent rs-cross_cpu_return:1 \
+	--expect c-cross_cpu_alloc --concurrent c-cross_cpu_return:1
 check "no page_pool module is left loaded" left
+
+# --- one CPU: the defaults load, the tests needing a second CPU skipped --------
+log=$out/testbox-one-cpu.log
+boot "test box boots with one CPU and runs the one-cpu scenario" "$log" scripts/testbox.sh --kdir "$kdir" \
+	--smp 1 --scenario tests/guest/one-cpu.sh
+pp1=()
+for k in rs c; do for ctx in no-softirq softirq dma; do for t in 1 2 3; do pp1+=(--expect $k-$ctx-page_pool0$t); done; done; done
+c "one CPU: page_pool_bench with defaults runs every test but cross-CPU" bench "$log" onecpu.page_pool_bench \
+	--module page_pool_bench --loops 2000 "${baselines[@]}" "${pp1[@]}"
+c "one CPU: page_pool_bench says the cross-CPU test is skipped" logged "$log" onecpu.page_pool_bench \
+	"cross_cpu: one CPU online, no other to return pages: skipped"
+c "one CPU: page_bench05 with defaults runs the same-CPU test" bench "$log" onecpu.page_bench05 \
+	--module page_bench05_cross_cpu --loops 2000 "${baselines[@]}" --expect same_cpu_alloc:256 --expect same_cpu_free:256
+c "one CPU: page_bench05 says the cross-CPU tests are skipped" logged "$log" onecpu.page_bench05 \
+	"cross_cpu: no other CPU online than 0: the cross-CPU tests are skipped"
+c "one CPU: returning_cpus=1 named explicitly is rejected" rejected "$log" onecpu.returning1 --reason "invalid returning_cpus=1"
+c "one CPU: free_cpu=1 named explicitly is rejected" rejected "$log" onecpu.free_cpu1 --reason "invalid free_cpu=1"
+check "one CPU: no module is left loaded" left
 
 # --- page_pool and page_bench tests again on the debug kernel -------------------
 # The debug variant of the default tree (DEBUG_VM, DEBUG_PAGEALLOC,
@@ -256,7 +278,7 @@ if dbg=$(scripts/kernel-tree.sh --variant debug 2>"$dbg_log"); then
 		c "debug kernel: no BUG, WARN, bad page state or DMA-API report in the $sc run" clean "$log"
 	done
 	log=$out/testbox-debug-page-pool.log
-	c "debug kernel: KUnit pkrs_page_pool passes" kunit "$log" page_pool_test.default --suite pkrs_page_pool --min 11
+	c "debug kernel: KUnit pkrs_page_pool passes" kunit "$log" page_pool_test.default --suite pkrs_page_pool --min 12
 	c "debug kernel: page_pool_test loads, shows its counters, fails allocations cleanly, unloads" ok "$log" \
 		page_pool_test.default page_pool_test.stats page_pool_test.rmmod page_pool_test.dma \
 		page_pool_test.order3 page_pool_test.fail page_pool_test.fail.rmmod
@@ -343,6 +365,7 @@ driver_checks() {
 	c "$w: link down/up, then ping" ok "$log" nic.down nic.up nic.ping_after_up
 	c "$w: MTU 3000 carries 2900-byte pings; an MTU above one page is refused" ok "$log" nic.mtu nic.mtu_too_big
 	c "$w: XDP_DROP counts every frame the generator sent, none reaches IPv4" ok "$log" xdp.drop
+	c "$w: the pool's counters in debugfs" ok "$log" pool.debugfs
 	c "$w: XDP_PASS: IPv4 InReceives and a UDP socket see every frame" ok "$log" xdp.pass
 	c "$w: XDP_TX: every frame back at the generator MAC-swapped; flat out, sent = back + ring-full drops" ok "$log" xdp.tx
 	c "$w: XDP_ABORTED and return 42: dropped, counted, one xdp_exception event each; 42 reported" ok "$log" \
@@ -356,7 +379,7 @@ driver_checks() {
 	c "$w: unbound under traffic, bound again, works" ok "$log" load.unbind
 	c "$w: refill failures injected (fail_function): counted, no frame lost after" ok "$log" fail.refill
 	c "$w: samples/bpf xdp_bench01 counts every frame sent" ok "$log" sample.bench
-	c "$w: rmmod; two more load/traffic/unload cycles leak no page" ok "$log" drv.rmmod drv.leak
+	c "$w: rmmod under traffic; two more load/traffic/unload cycles leak no page" ok "$log" drv.rmmod drv.leak
 	c "$w: no BUG, WARN, Oops or bad page state in the run" clean "$log"
 }
 for pool in rs c; do

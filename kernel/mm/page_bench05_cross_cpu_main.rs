@@ -54,9 +54,10 @@ module! {
             default: 0,
             description: "CPU that allocates",
         },
-        free_cpu: u32 {
-            default: 1,
-            description: "CPU that frees in the cross-CPU test (not alloc_cpu)",
+        free_cpu: i32 {
+            default: -1,
+            description: "CPU that frees in the cross-CPU tests (not alloc_cpu; -1: the first \
+                          other online CPU, the tests skipped when there is none)",
         },
         ring_size: u32 {
             default: 256,
@@ -228,12 +229,35 @@ impl kernel::Module for PageBench05CrossCpu {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let loops = *module_parameters::loops.value();
         let alloc_cpu = *module_parameters::alloc_cpu.value();
-        let free_cpu = *module_parameters::free_cpu.value();
+        let free_param = *module_parameters::free_cpu.value();
         let ring_size = *module_parameters::ring_size.value();
-        let run_flags = *module_parameters::run_flags.value();
+        let mut run_flags = *module_parameters::run_flags.value();
         time_bench::check_loops(loops)?;
         // free_cpu matters only to the cross-CPU tests.
-        let cross = enabled(run_flags, BIT_CROSS_CPU) || enabled(run_flags, BIT_PIPELINED);
+        let mut cross = enabled(run_flags, BIT_CROSS_CPU) || enabled(run_flags, BIT_PIPELINED);
+        let free_cpu = match u32::try_from(free_param) {
+            Ok(cpu) => cpu,
+            Err(_) if free_param == -1 => {
+                match concurrent::online_cpus(0).iter().find(|&&c| c != alloc_cpu) {
+                    Some(&cpu) => cpu,
+                    None => {
+                        if cross {
+                            pr_info!(
+                                "cross_cpu: no other CPU online than {}: the cross-CPU tests are skipped\n",
+                                alloc_cpu
+                            );
+                        }
+                        run_flags &= !((1 << BIT_CROSS_CPU) | (1 << BIT_PIPELINED));
+                        cross = false;
+                        alloc_cpu
+                    }
+                }
+            }
+            Err(_) => {
+                pr_err!("invalid free_cpu={}: a CPU number, or -1\n", free_param);
+                return Err(EINVAL);
+            }
+        };
         let mut check = KVec::new();
         check.push(("alloc_cpu", alloc_cpu), GFP_KERNEL)?;
         if cross {

@@ -5,6 +5,8 @@
  * `ip link set dev X xdpdrv obj F sec xdp` attaches them.
  *
  *   drop      XDP_DROP without touching the frame
+ *   drop_read XDP_DROP after reading the Ethernet header (the frame's
+ *             first cache line is brought in)
  *   pass      XDP_PASS
  *   tx        swap the MAC addresses, XDP_TX
  *   aborted   XDP_ABORTED
@@ -46,6 +48,18 @@ int xdp_test(struct xdp_md *ctx)
 	count();
 #if defined(VARIANT_drop)
 	return XDP_DROP;
+#elif defined(VARIANT_drop_read)
+	{
+		void *data_end = (void *)(long)ctx->data_end;
+		struct ethhdr *eth = (void *)(long)ctx->data;
+
+		if ((void *)(eth + 1) > data_end)
+			return XDP_ABORTED;
+		/* A frame nobody sends: keeps the read from being optimised out. */
+		if (eth->h_proto == 0xffff && eth->h_dest[0] == 0xff)
+			return XDP_PASS;
+		return XDP_DROP;
+	}
 #elif defined(VARIANT_pass)
 	return XDP_PASS;
 #elif defined(VARIANT_tx)

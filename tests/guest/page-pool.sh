@@ -23,6 +23,9 @@ m=page_pool_test
 if [ -f $PKRS_MODS/$m.ko ]; then
 	step $m.default insmod $PKRS_MODS/$m.ko
 	step $m.stats resident_stats /sys/kernel/debug/page_pool_test/resident/stats
+	# No thread waits for dropped pools while none waits (the reaper is a
+	# delayed work armed only then).
+	step $m.no_reaper_thread sh -c '! grep -l pkrs_pp_reaper /proc/[0-9]*/comm'
 	step $m.rmmod rmmod $m
 	leak_run $m.leak $m
 	step $m.dma insmod $PKRS_MODS/$m.ko pool_flags=3
@@ -69,5 +72,8 @@ if [ -f $PKRS_MODS/$m.ko ]; then
 	leak_run $m.leak $m loops=20000
 	step $m.loops0 insmod $PKRS_MODS/$m.ko loops=0
 	step $m.cpus insmod $PKRS_MODS/$m.ko returning_cpus=2
+	# The cross-CPU test at its smallest: each returning CPU sees its share.
+	step $m.cross1000 insmod $PKRS_MODS/$m.ko loops=1000 run_flags=0x30080
+	rmmod $m
 fi
 echo "@@PKRS-MODULES-LEFT $(grep -c . /proc/modules)"

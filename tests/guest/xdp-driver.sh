@@ -152,6 +152,16 @@ act_drop() {
 	done_step
 }
 step xdp.drop act_drop
+# The pool's own counters in debugfs, for either pool.
+pool_debugfs() {
+	local f=/sys/kernel/debug/virtio_xdp/$V2-rx0/stats
+	cat $f || return 1
+	check "the pool's debugfs file counts fast allocations" \
+		[ "$(awk '$1 == "alloc_fast" { print $2 }' $f)" -gt 0 ]
+	check "... and direct recycles" [ "$(awk '$1 == "recycle_cached" { print $2 }' $f)" -gt 0 ]
+	done_step
+}
+step pool.debugfs pool_debugfs
 
 act_pass() {
 	local in0 u0
@@ -417,7 +427,21 @@ step sample.bench sample_bench
 # --- teardown: nothing leaked ----------------------------------------------------------
 kill $NS
 rm -f /srv/blob /tmp/rx1 /tmp/rx2 /tmp/*.out /tmp/*.rx /tmp/*.tx
-step drv.rmmod rmmod virtio_xdp
+# rmmod while XDP_TX bounces frames (pages in both rings and in flight).
+rmmod_under_traffic() {
+	xdp_on $D2 tx
+	(gen send secs=3 dst_mac=$MAC2 >/tmp/bg.out) &
+	bg=$!
+	sleep 1
+	rmmod virtio_xdp
+	rc=$?
+	wait $bg
+	cat /tmp/bg.out
+	check "rmmod under traffic succeeded" [ $rc = 0 ]
+	check "the module is gone" sh -c '! grep -q "^virtio_xdp " /proc/modules'
+	done_step
+}
+step drv.rmmod rmmod_under_traffic
 # A second load with traffic through every path that takes or frees
 # pages (XDP_PASS above copybreak hands pages to the stack), then unload:
 # the free pages come back.

@@ -52,6 +52,11 @@ module! {
             description: "Frames up to this many bytes passed to the stack are copied, \
                           their page recycled (0: never; at most 4096)",
         },
+        floor: u32 {
+            default: 0,
+            description: "1: the floor mode, for benchmarks: frames are counted and their \
+                          buffers posted again, no pool, no program, no stack",
+        },
     },
 }
 
@@ -63,7 +68,10 @@ impl kernel::Module for VirtioXdp {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         xdp_rx::check_layouts()?;
         Ok(Self {
-            _driver: virtio_xdp::Driver::register(*module_parameters::copybreak.value())?,
+            _driver: virtio_xdp::Driver::register(
+                *module_parameters::copybreak.value(),
+                *module_parameters::floor.value(),
+            )?,
         })
     }
 }

@@ -56,14 +56,40 @@ pub(crate) struct Bench {
 }
 
 impl Bench {
+    /// `returning_cpus` 0 (the default): one if another CPU is online, else
+    /// the cross-CPU test is skipped with a notice.
     pub(crate) fn new(loops: u32, run_flags: u32, returning_cpus: u32) -> Result<Self> {
         time_bench::check_loops(loops)?;
         let online = concurrent::online_cpus(0);
-        if returning_cpus as usize >= online.len() {
+        let others = online.len().saturating_sub(1);
+        let returning_cpus = match returning_cpus {
+            0 if others == 0 => {
+                if enabled(run_flags, BIT_CROSS_CPU) {
+                    pr_info!("cross_cpu: one CPU online, no other to return pages: skipped\n");
+                }
+                0
+            }
+            0 => 1,
+            n => n,
+        };
+        if returning_cpus as usize > others {
             pr_err!(
                 "invalid returning_cpus={}: only {} other CPUs are online\n",
                 returning_cpus,
-                online.len().saturating_sub(1)
+                others
+            );
+            return Err(EINVAL);
+        }
+        // Each returning CPU must see enough pages for a figure.
+        if enabled(run_flags, BIT_CROSS_CPU)
+            && returning_cpus > 0
+            && u64::from(loops) / u64::from(returning_cpus) < time_bench::MIN_INVOCATIONS
+        {
+            pr_err!(
+                "invalid returning_cpus={}: loops={} gives each returning CPU fewer than {} pages\n",
+                returning_cpus,
+                loops,
+                time_bench::MIN_INVOCATIONS
             );
             return Err(EINVAL);
         }
@@ -168,7 +194,9 @@ impl Bench {
     /// One CPU allocates, `returning_cpus` others drop the pages.
     fn cross_cpu<P: PagePool>(&self) -> Result {
         let pool = P::new(&self.params(None), self.domain.domain())?;
-        let cross = KBox::pin_init(Cross::<P>::new(pool)?, GFP_KERNEL)?;
+        // CAST: at most the online CPUs.
+        let returners = self.returning.len() as u32;
+        let cross = KBox::pin_init(Cross::<P>::new(pool, returners)?, GFP_KERNEL)?;
         let mut cpus = KVec::new();
         cpus.push(concurrent::online_cpus(1)[0], GFP_KERNEL)?;
         for &cpu in self.returning.iter() {
@@ -252,16 +280,20 @@ struct Cross<P: PagePool> {
     done: Atomic<i32>,
     /// Set by a side that fails, so that the others stop waiting.
     failed: Atomic<i32>,
+    /// Pages each returning CPU takes: `loops / returners`, the first one
+    /// also the remainder (so each sees its share, checked at load).
+    returners: u32,
 }
 
 impl<P: PagePool> Cross<P> {
-    fn new(pool: P) -> Result<impl PinInit<Self, Error>> {
+    fn new(pool: P, returners: u32) -> Result<impl PinInit<Self, Error>> {
         let queue = KVec::with_capacity(IN_TRANSIT, GFP_KERNEL)?;
         Ok(try_pin_init!(Self {
             pool <- kernel::new_spinlock!(pool),
             queue <- kernel::new_spinlock!(queue),
             done: Atomic::new(0),
             failed: Atomic::new(0),
+            returners,
         }? Error))
     }
 }
@@ -313,17 +345,24 @@ fn cross_alloc<P: PagePool>(rec: &mut Record, c: &Cross<P>) -> Result {
     Ok(())
 }
 
-/// The other threads: take batches and drop them (the ring path); only
-/// the drops are timed.
+/// The other threads: take batches and drop them (the ring path). The
+/// loop is timed from the first batch to the last, not each batch: a
+/// clock read per batch (CPUID;RDTSC under a hypervisor) would cost more
+/// than the returns themselves.
 fn cross_return<P: PagePool>(rec: &mut Record, c: &Cross<P>) -> Result {
     let mut local = KVec::with_capacity(BATCH, GFP_KERNEL)?;
     let mut n = 0u64;
-    loop {
+    let mut started = false;
+    let k = u64::from(c.returners.max(1));
+    let loops = u64::from(rec.loops);
+    let quota = loops / k + if rec.thread == 1 { loops % k } else { 0 };
+    while n < quota {
         // Acquire: pairs with the allocating side's release of `done`.
         let done = c.done.load(Acquire) != 0;
         {
             let mut q = c.queue.lock();
-            while local.len() < BATCH {
+            // CAST: at most `BATCH`.
+            while local.len() < BATCH && n + (local.len() as u64) < quota {
                 let Some(p) = q.pop() else { break };
                 local.push_within_capacity(p).map_err(|_| EIO)?;
             }
@@ -338,12 +377,16 @@ fn cross_return<P: PagePool>(rec: &mut Record, c: &Cross<P>) -> Result {
             kernel::processor::cpu_relax();
             continue;
         }
+        if !started {
+            rec.start();
+            started = true;
+        }
         // CAST: at most `BATCH`.
-        let k = local.len() as u64;
-        rec.start();
+        n += local.len() as u64;
         local.clear();
-        rec.lap_stop();
-        n += k;
+    }
+    if started {
+        rec.stop(n);
     }
     rec.set_invoked(n);
     Ok(())

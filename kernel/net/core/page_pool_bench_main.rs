@@ -49,8 +49,9 @@ module! {
                           7 cross-CPU, 8 DMA-mapped 01-03, 16 the rs pool, 17 the c pool",
         },
         returning_cpus: u32 {
-            default: 1,
-            description: "CPUs that return pages in the cross-CPU test (at most online - 1)",
+            default: 0,
+            description: "CPUs that return pages in the cross-CPU test (at most online - 1; \
+                          0: one, or the test skipped on a one-CPU machine)",
         },
     },
 }

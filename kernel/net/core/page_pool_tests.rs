@@ -72,6 +72,22 @@ mod tests {
         Ok(())
     }
 
+    fn no_dma_address_without_dma_map<P: PagePool>(d: &DomainHandle) -> Result {
+        let mut pool = P::new(&Params::new(c"nodma"), d.domain())?;
+        let page = pool.alloc()?;
+        // A pool that maps nothing has no DMA address to give.
+        assert!(page.dma_addr().is_none());
+        pool.recycle_direct(page);
+        Ok(())
+    }
+
+    #[test]
+    fn pools_without_dma_map_report_no_dma_address() -> Result {
+        let d = domain()?;
+        no_dma_address_without_dma_map::<RsPagePool>(&d)?;
+        no_dma_address_without_dma_map::<CPagePool>(&d)
+    }
+
     /// Takes 10 pages, recycles 5 directly, returns 5 through the ring.
     fn round_trip<P: PagePool>(d: &DomainHandle) -> Result<(kernel::prelude::KVec<u64>, P)> {
         let mut pool = P::new(&Params::new(c"round_trip"), d.domain())?;

@@ -5,3 +5,4 @@
 pub mod bench;
 pub mod ktap;
 pub mod log;
+pub mod xdp;

@@ -69,7 +69,9 @@ pub fn find_step<'a>(steps: &'a [Step], id: &str) -> Option<&'a Step> {
 }
 
 /// Whether a kernel log line reports a bug: a BUG or oops, a WARN_ON's
-/// "cut here" banner, a call trace, or a bad page state.
+/// "cut here" banner, a call trace, a bad page state, a DMA-API report, a
+/// lockdep splat, or the page_pool's own report of pages that never came
+/// back (a leak).
 pub fn is_kernel_trouble(line: &str) -> bool {
     let line = strip_timestamp(line);
     [
@@ -80,9 +82,16 @@ pub fn is_kernel_trouble(line: &str) -> bool {
         "Bad page state",
         "general protection fault",
         "kernel BUG at",
+        "DMA-API: ",
+        "WARNING: possible circular locking dependency",
+        "WARNING: suspicious RCU usage",
+        "BUG: sleeping function called from invalid context",
+        "pages never came back",
     ]
     .iter()
     .any(|p| line.contains(p))
+        // DMA-API debug's own start-up lines are not reports.
+        && !(line.contains("DMA-API: preallocated") || line.contains("DMA-API: debugging"))
 }
 
 #[cfg(test)]
@@ -98,6 +107,21 @@ mod tests {
             "[    1.2] ------------[ cut here ]------------"
         ));
         assert!(is_kernel_trouble(" Call Trace:"));
+        assert!(is_kernel_trouble(
+            "[ 10.1] DMA-API: pci 0000:00:07.0: device driver has pending DMA allocations while released from device [count=16]"
+        ));
+        assert!(is_kernel_trouble(
+            "[ 3.0] page_pool_test: page_pool held: 16 pages never came back; the pool is leaked"
+        ));
+        assert!(is_kernel_trouble(
+            "[ 3.0] WARNING: possible circular locking dependency detected"
+        ));
+        assert!(!is_kernel_trouble(
+            "[ 0.5] DMA-API: preallocated 65536 debug entries"
+        ));
+        assert!(!is_kernel_trouble(
+            "[ 0.5] DMA-API: debugging enabled by kernel config"
+        ));
         assert!(!is_kernel_trouble(
             "[    1.2] m: WARN: running under a hypervisor: compare ratios"
         ));

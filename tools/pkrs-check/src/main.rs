@@ -7,15 +7,17 @@
 //! pkrs-check ok LOG STEP [STEP...]
 //! pkrs-check logged LOG STEP TEXT...
 //! pkrs-check clean LOG
+//! pkrs-check xdp-report LOG
 //! ```
 //! Prints one line saying what failed and exits 1; exits 0 silently on success.
 
-use pkrs_check::{bench, ktap, log};
+use pkrs_check::{bench, ktap, log, xdp};
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 fn usage() -> String {
-    "usage: pkrs-check (bench|rejected|kunit|ok|logged) LOG STEP [options] | clean LOG".into()
+    "usage: pkrs-check (bench|rejected|kunit|ok|logged) LOG STEP [options] | clean LOG | xdp-report LOG"
+        .into()
 }
 
 /// `NAME`, or `NAME:STEPS` where STEPS is a comma-separated list of steps
@@ -177,6 +179,28 @@ fn check_kunit(step: &log::Step, args: &[String]) -> Result<(), String> {
 
 fn run(args: &[String]) -> Result<(), String> {
     if let [cmd, path] = args {
+        if cmd == "xdp-report" {
+            // `xdp-report LOG`: the XDP benchmark's table, ratios and
+            // xdp_result lines; fails when a run's two counts disagree by
+            // more than 1% or the log has no run.
+            let text = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+            let runs = xdp::parse_log(&String::from_utf8_lossy(&text))?;
+            if runs.is_empty() {
+                return Err(format!("{path}: no @@XDP-BENCH line"));
+            }
+            let s = xdp::summarise(&runs);
+            print!("{}", xdp::report(&s));
+            if let Some(x) = s.iter().find(|x| x.rx_off > 0.01) {
+                return Err(format!(
+                    "{} {} {}: the receiving side's count is {:.1}% off the generator's",
+                    x.driver,
+                    x.mode,
+                    x.case,
+                    x.rx_off * 100.0
+                ));
+            }
+            return Ok(());
+        }
         if cmd == "clean" {
             // `clean LOG`: no kernel trouble anywhere in the log.
             let text = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;

@@ -57,6 +57,7 @@ pub(crate) enum PoolKind {
 /// Set at module load, before the driver is registered.
 static POOL_KIND: AtomicU32 = AtomicU32::new(0);
 static COPYBREAK: AtomicU32 = AtomicU32::new(0);
+static FLOOR: AtomicU32 = AtomicU32::new(0);
 /// The module's pool domain, for the devices' pools.
 static DOMAIN: AtomicPtr<DomainHandle> = AtomicPtr::new(core::ptr::null_mut());
 
@@ -167,6 +168,7 @@ impl<P: PagePool> Nic<P> {
         let cfg = Config {
             copybreak: COPYBREAK.load(Relaxed),
             mapped: dma_dev.is_some(),
+            floor: FLOOR.load(Relaxed) != 0,
         };
         let queue = Queue::new(
             netdev.dev(),
@@ -296,7 +298,7 @@ pub(crate) struct Driver {
 
 impl Driver {
     /// Checks the module parameters, then registers the driver.
-    pub(crate) fn register(copybreak: u32) -> Result<Self> {
+    pub(crate) fn register(copybreak: u32, floor: u32) -> Result<Self> {
         // SAFETY: the parameter string lives with the module.
         let pool = unsafe { CStr::from_char_ptr(nb::pkrs_param_pool()) };
         let kind = match pool.to_bytes() {
@@ -314,6 +316,11 @@ impl Driver {
             pr_err!("invalid copybreak={}: at most 4096 bytes\n", copybreak);
             return Err(EINVAL);
         }
+        if floor > 1 {
+            pr_err!("invalid floor={}: 0 or 1\n", floor);
+            return Err(EINVAL);
+        }
+        FLOOR.store(floor, Relaxed);
         POOL_KIND.store(kind as u32, Relaxed);
         COPYBREAK.store(copybreak, Relaxed);
         let domain = KBox::new(DomainHandle::new(NAME, 10)?, GFP_KERNEL)?;

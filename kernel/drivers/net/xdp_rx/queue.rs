@@ -54,6 +54,10 @@ pub(crate) struct Config {
     /// Whether the pool maps its pages for the device (then they are synced
     /// for the CPU before anything reads them).
     pub(crate) mapped: bool,
+    /// The floor: each completed buffer is counted and posted again as it
+    /// is, with no pool, no program and no stack (what a frame costs the
+    /// device and the ring alone).
+    pub(crate) floor: bool,
 }
 
 /// A posted RX buffer: the pool's page and its address.
@@ -490,6 +494,47 @@ impl<R: RxRing, T: TxRing, P: PagePool> Queue<R, T, P> {
         }
     }
 
+    /// The poll of the floor mode (see [`Config::floor`]).
+    #[cold]
+    fn poll_floor(&self, rx: &mut Rx<R, P>, budget: i32) -> i32 {
+        let buf_len = self.hdr_len + max_frame(self.hdr_len);
+        let mut done = 0;
+        while done < budget {
+            let Some((slot, len)) = rx.ring.complete() else {
+                break;
+            };
+            done += 1;
+            inc(&self.c.rx_packets);
+            add(&self.c.rx_bytes, len.saturating_sub(self.hdr_len).into());
+            let Some(s) = rx.slots.get(slot as usize) else {
+                continue;
+            };
+            let Some(page) = s.page.as_ref() else {
+                continue;
+            };
+            let buf = RxBuf {
+                // SAFETY: `HEADROOM` is within the page.
+                va: unsafe { s.va.add(HEADROOM as usize) },
+                dma: page.dma_addr().map(|d| d + u64::from(HEADROOM)),
+                len: buf_len,
+            };
+            if rx.ring.post(slot, &buf).is_err() {
+                // The slot keeps its page; the next refill posts it.
+                if let Some(s) = rx.slots.get_mut(slot as usize) {
+                    drop(s.page.take());
+                }
+                rx.free.push_within_capacity(slot).ok();
+            }
+        }
+        rx.ring.doorbell();
+        inc(&self.c.rx_doorbells);
+        self.refill(rx);
+        if done < budget && self.dev.napi_complete(done) && rx.ring.rearm() {
+            self.dev.napi_schedule();
+        }
+        done
+    }
+
     /// Takes back every buffer from both rings after the device was reset
     /// (process context, NAPI disabled, the netdev unregistered).
     pub(crate) fn teardown(&self) {
@@ -640,6 +685,9 @@ impl<R: RxRing, T: TxRing, P: PagePool> NetOps for Queue<R, T, P> {
         let prog = self.prog.load(Acquire);
         let mut done = 0;
         let mut redirected = false;
+        if self.cfg.floor {
+            return self.poll_floor(rx, budget);
+        }
         while done < budget {
             let Some((slot, len)) = rx.ring.complete() else {
                 break;

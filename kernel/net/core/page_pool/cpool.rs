@@ -17,6 +17,7 @@ use super::{
 use crate::shim_bindings as shim;
 use core::ptr::NonNull;
 use kernel::bindings;
+use kernel::debugfs::{Dir, File};
 use kernel::device::Device;
 use kernel::dma::DmaAddress;
 use kernel::ffi::{c_int, c_void};
@@ -72,6 +73,21 @@ impl Drop for CPage {
     }
 }
 
+/// What debugfs shows of a kernel pool: its counters.
+struct StatsView(NonNull<c_void>);
+
+// SAFETY: the view only calls `page_pool_get_stats()` and reads counters,
+// which any context may; the pool drops its file before it is destroyed.
+unsafe impl Send for StatsView {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for StatsView {}
+
+impl core::fmt::Debug for StatsView {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(&read_stats(self.0), f)
+    }
+}
+
 /// The owner of a kernel page_pool (its alloc side).
 ///
 /// # Invariants
@@ -83,6 +99,9 @@ pub(crate) struct CPagePool {
     /// The kernel's pool uses the device until it is destroyed and takes
     /// no reference of its own: we hold one for it.
     _dev: Option<ARef<Device>>,
+    /// `stats` in the domain's debugfs directory, as the native pool's.
+    stats_file: Option<Pin<KBox<File<StatsView>>>>,
+    _dir: Dir,
 }
 
 // SAFETY: the owner may move between threads; `&mut self` keeps its alloc
@@ -93,7 +112,7 @@ impl PagePool for CPagePool {
     type Page = CPage;
     const KIND: &'static str = "c";
 
-    fn new(params: &Params<'_>, _domain: &Arc<PoolDomain>) -> Result<Self> {
+    fn new(params: &Params<'_>, domain: &Arc<PoolDomain>) -> Result<Self> {
         params.validate()?;
         if params.max_outstanding != 0 || params.flags & PREZERO != 0 {
             pr_err!(
@@ -126,11 +145,17 @@ impl PagePool for CPagePool {
         // SAFETY: `p` is a valid parameter block; the device, if any, is
         // alive, and `_dev` below keeps it so until the pool is destroyed.
         let pool = kernel::error::from_err_ptr(unsafe { shim::pkrs_pp_create(&p) })?;
+        let pool = NonNull::new(pool).ok_or(ENOMEM)?;
+        let dir = domain.dir.subdir(params.name);
+        let stats_file =
+            KBox::pin_init(dir.read_only_file(c"stats", StatsView(pool)), GFP_KERNEL).ok();
         // INVARIANT: a pool just created.
         Ok(Self {
-            pool: NonNull::new(pool).ok_or(ENOMEM)?,
+            pool,
             gfp: bindings::GFP_ATOMIC | bindings::__GFP_NOWARN,
             _dev: params.dev.map(|d| ARef::from(&**d)),
+            stats_file,
+            _dir: dir,
         })
     }
 
@@ -183,36 +208,42 @@ impl PagePool for CPagePool {
     }
 
     fn stats(&self) -> Stats {
-        let mut s = shim::pkrs_pp_stats::default();
-        // SAFETY: the pool is alive; `s` is a valid block to fill.
-        unsafe { shim::pkrs_pp_get_stats(self.pool.as_ptr(), &mut s) };
-        Stats {
-            alloc_fast: s.alloc_fast,
-            alloc_slow: s.alloc_slow,
-            alloc_slow_high_order: s.alloc_slow_high_order,
-            alloc_empty: s.alloc_empty,
-            alloc_refill: s.alloc_refill,
-            alloc_waive: s.alloc_waive,
-            recycle_cached: s.recycle_cached,
-            recycle_cache_full: s.recycle_cache_full,
-            recycle_ring: s.recycle_ring,
-            recycle_ring_full: s.recycle_ring_full,
-            recycle_released_refcnt: s.recycle_released_refcnt,
-            alloc_over_limit: 0,
-            // The kernel keeps these as 32-bit counters that wrap: `release`
-            // is set so that `hold - release` is the true difference.
-            hold: s.hold,
-            // CAST: both are 32-bit values in `u64`s.
-            release: s
-                .hold
-                .wrapping_sub(u64::from((s.hold as u32).wrapping_sub(s.release as u32))),
-            outstanding: 0,
-        }
+        read_stats(self.pool)
     }
 }
 
+/// The counters of the kernel pool `pool` (alive).
+fn read_stats(pool: NonNull<c_void>) -> Stats {
+    let mut s = shim::pkrs_pp_stats::default();
+    // SAFETY: the pool is alive; `s` is a valid block to fill.
+    unsafe { shim::pkrs_pp_get_stats(pool.as_ptr(), &mut s) };
+    Stats {
+        alloc_fast: s.alloc_fast,
+        alloc_slow: s.alloc_slow,
+        alloc_slow_high_order: s.alloc_slow_high_order,
+        alloc_empty: s.alloc_empty,
+        alloc_refill: s.alloc_refill,
+        alloc_waive: s.alloc_waive,
+        recycle_cached: s.recycle_cached,
+        recycle_cache_full: s.recycle_cache_full,
+        recycle_ring: s.recycle_ring,
+        recycle_ring_full: s.recycle_ring_full,
+        recycle_released_refcnt: s.recycle_released_refcnt,
+        alloc_over_limit: 0,
+        // The kernel keeps these as 32-bit counters that wrap: `release`
+        // is set so that `hold - release` is the true difference.
+        hold: s.hold,
+        // CAST: both are 32-bit values in `u64`s.
+        release: s
+            .hold
+            .wrapping_sub(u64::from((s.hold as u32).wrapping_sub(s.release as u32))),
+        outstanding: 0,
+    }
+}
 impl Drop for CPagePool {
     fn drop(&mut self) {
+        // The debugfs file reads the pool: it goes first.
+        drop(self.stats_file.take());
         // SAFETY: by the type invariants the pool is not destroyed yet; the
         // kernel frees it once its pages are back.
         unsafe { shim::pkrs_pp_destroy(self.pool.as_ptr()) };

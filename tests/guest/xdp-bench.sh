@@ -1,0 +1,103 @@
+# The XDP benchmark (make run BENCH=xdp): packets per second through the
+# NIC at PCI 00:09.0, fed by the host-side generator (testbox.sh --gen),
+# for each driver/mode and case, in one boot, cases alternated, several
+# runs each. Prints one line per run for the host's report
+# (pkrs-check xdp-report):
+#
+#   @@XDP-BENCH driver=D mode=M case=C run=R sent=N rx=N back=N ns=N gns=N
+#
+# sent: frames the generator wrote in ns host nanoseconds (QEMU takes them
+# only as fast as the guest receives: the generator's own count), rx: the
+# receiving side's count over the same send (the program's, or the NIC's
+# for "none" and the floor), back: frames that came back to the generator
+# (XDP_TX), gns: guest nanoseconds of the send (guest instructions with
+# ICOUNT=1).
+#
+# Environment: XB_DRIVERS (default "rs c virtio_net"; also rs-floor, and
+# generic mode as rs/generic, c/generic, virtio_net/generic), XB_CASES
+# (default "none drop drop_read tx pass"), XB_RUNS (5), XB_SECS (2),
+# XB_SIZE (frame size, 64). $BPF: the tests' XDP programs.
+. /lib.sh
+
+IP=/usr/bin/ip
+ETHTOOL=/usr/sbin/ethtool
+NC=/usr/bin/nc.openbsd
+DRIVERS=${XB_DRIVERS:-rs c virtio_net}
+CASES=${XB_CASES:-none drop drop_read tx pass}
+RUNS=${XB_RUNS:-5}
+SECS=${XB_SECS:-2}
+SIZE=${XB_SIZE:-64}
+
+echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6
+echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6
+echo 0 >/sys/bus/virtio/drivers_autoprobe
+for m in failover net_failover virtio_net; do insmod $KMODS/$m.ko || echo "insmod $m failed"; done
+V2=$(basename $(ls -d /sys/bus/pci/devices/0000:00:09.0/virtio*))
+gen_open
+# Guest time in ns (the guest's clock: instructions with -icount shift=0).
+gns() { awk '{ printf "%.0f\n", $1 * 1e9 }' /proc/uptime; }
+guest_ns() { date +%s%N 2>/dev/null | grep -E '^[0-9]+$' || gns; }
+
+# attach_driver D: D2 is the NIC on driver D (rs, c, rs-floor: virtio_xdp
+# with that pool; virtio_net), up, with 10.0.2.2.
+attach_driver() {
+	case $1 in
+	rs | c) insmod $PKRS_MODS/virtio_xdp.ko pool=$1 && drv=virtio_xdp ;;
+	rs-floor) insmod $PKRS_MODS/virtio_xdp.ko pool=rs floor=1 && drv=virtio_xdp ;;
+	virtio_net) drv=virtio_net ;;
+	esac || return 1
+	echo $V2 >/sys/bus/virtio/drivers/$drv/bind || return 1
+	D2=$(ls /sys/bus/virtio/devices/$V2/net)
+	MAC2=$(cat /sys/class/net/$D2/address)
+	$IP addr add 10.0.2.2/24 dev $D2
+	$IP link set $D2 up
+	sleep 0.5
+}
+detach_driver() {
+	echo $V2 >/sys/bus/virtio/drivers/$drv/unbind
+	[ $drv = virtio_xdp ] && rmmod virtio_xdp
+	sleep 0.2
+}
+# The program's own count of frames seen (the tests' programs count in
+# their `seen` map; read through the NIC's counter where there is none).
+rx_count() {
+	cat /sys/class/net/$D2/statistics/rx_packets
+}
+
+run_case() { # DRIVER MODE CASE RUN
+	local d=$1 mode=$2 c=$3 run=$4 r sent ns back rx0 rx1 t0 t1 ncpid=
+	if [ "$c" != none ]; then
+		$IP -force link set dev $D2 xdp$mode obj $BPF/xdp_$c.o sec xdp || return 1
+	fi
+	if [ "$c" = pass ]; then
+		$NC -u -l 9 >/dev/null &
+		ncpid=$!
+	fi
+	sleep 0.3
+	gen reset >/dev/null
+	rx0=$(rx_count) t0=$(guest_ns)
+	r=$(gen send secs=$SECS size=$SIZE dst_mac=$MAC2 dport=9) || { echo "$r"; return 1; }
+	t1=$(guest_ns)
+	sleep 0.3
+	rx1=$(rx_count)
+	sent=$(gen_val "$r" sent) ns=$(gen_val "$r" ns)
+	back=$(gen_val "$(gen stats)" rx)
+	[ -n "$ncpid" ] && kill $ncpid
+	[ "$c" != none ] && $IP link set dev $D2 xdp$mode off
+	echo "@@XDP-BENCH driver=$d mode=$mode case=$c run=$run sent=$sent rx=$((rx1 - rx0)) back=$back ns=$ns gns=$((t1 - t0))"
+}
+
+for run in $(seq $RUNS); do
+	for dm in $DRIVERS; do
+		d=${dm%%/*} mode=drv
+		[ "$dm" != "$d" ] && mode=generic
+		attach_driver $d || { echo "cannot attach $d"; continue; }
+		for c in $CASES; do
+			[ $d = rs-floor ] && [ $c != none ] && continue
+			run_case $d $mode $c $run
+		done
+		detach_driver
+	done
+done
+echo "@@XDP-BENCH-END"
+gen quit >/dev/null
