@@ -10,6 +10,8 @@
 #   make upstream-bench     build the kernel's C page_pool bench (bench_page_pool)
 #   make samples            build samples/bpf: the XDP programs (clang) and
 #                           their Rust tools (same as make -C samples/bpf)
+#   make html               build the documentation (Sphinx) into
+#                           Documentation/_build/html/; a warning fails it
 #   make test               set up, build, run every test
 #   make clean | install | rust-analyzer | kernel-tree | setup
 #   make push_remote HOST=H [PORT=P] [USER=root] [PUSH_OPTS=...]
@@ -54,7 +56,7 @@ module_config = $(shell sed -n 's/^\(CONFIG_[A-Z0-9_]*=[ymn]\)[[:space:]]*$$/\1/
 kbuild = $(MAKE) -C $(kdir) M=$(CURDIR) $(if $(LLVM),LLVM=$(LLVM)) $(module_config)
 
 .PHONY: all modules clean install rust-analyzer kernel-tree setup check-kdir run test upstream-bench
-.PHONY: samples
+.PHONY: samples html
 .PHONY: push_remote clean_remote
 
 all: modules
@@ -111,6 +113,11 @@ endif
 # tree needed.
 samples:
 	+$(MAKE) -C samples/bpf
+
+# The documentation (Documentation/Makefile: Sphinx with -W), into
+# Documentation/_build/html/; no kernel tree needed.
+html:
+	+$(MAKE) -C Documentation html
 
 # The main job: everything from a fresh machine to the benchmark's dmesg.
 # BENCH="mod ..." picks the benchmarks, BENCH_ARGS="param=value ..." their

@@ -6,13 +6,14 @@
 # in the push_remote tests), libbpf-dev and linux-libc-dev for the headers of
 # the samples/bpf XDP programs, dwarves (pahole: kernel BTF), iproute2
 # ethtool and netcat-openbsd (copied into the test box: XDP attach, driver
-# counters, a UDP socket that counts). Idempotent: installs only what is missing.
+# counters, a UDP socket that counts), python3-sphinx (the documentation:
+# make html). Idempotent: installs only what is missing.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 debs=(clang-19 lld-19 llvm-19 libclang-19-dev bc bison flex libelf-dev libssl-dev
       cpio busybox-static qemu-system-x86 kmod make gcc rsync openssh-client dropbear-bin
-      libbpf-dev linux-libc-dev dwarves iproute2 ethtool netcat-openbsd)
+      libbpf-dev linux-libc-dev dwarves iproute2 ethtool netcat-openbsd python3-sphinx)
 missing=()
 for p in "${debs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

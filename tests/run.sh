@@ -62,6 +62,7 @@ check "rustfmt --check (kernel .rustfmt.toml)" \
 check "cargo fmt --check (tools)" sh -c 'cd tools/pkrs-check && cargo fmt --check'
 check "cargo fmt --check (samples/bpf tools)" sh -c 'cd samples/bpf/tools && cargo fmt --check'
 check "cargo fmt --check (pkrs-pktgen)" sh -c 'cd tools/pkrs-pktgen && cargo fmt --check'
+check "make html builds the documentation without warnings" make html
 check "cargo clippy is clean (pkrs-pktgen)" \
 	sh -c 'cd tools/pkrs-pktgen && cargo clippy -q --all-targets -- -D warnings'
 check "cargo clippy is clean (samples/bpf tools)" \

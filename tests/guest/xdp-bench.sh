@@ -8,8 +8,8 @@
 #
 # sent: frames the generator wrote in ns host nanoseconds (QEMU takes them
 # only as fast as the guest receives: the generator's own count), rx: the
-# receiving side's count over the same send (the program's, or the NIC's
-# for "none" and the floor), back: frames that came back to the generator
+# receiving side's count over the same send (the NIC's rx_packets), back:
+# frames that came back to the generator
 # (XDP_TX), gns: guest nanoseconds of the send (guest instructions with
 # ICOUNT=1).
 #
@@ -58,8 +58,8 @@ detach_driver() {
 	[ $drv = virtio_xdp ] && rmmod virtio_xdp
 	sleep 0.2
 }
-# The program's own count of frames seen (the tests' programs count in
-# their `seen` map; read through the NIC's counter where there is none).
+# The receiving side's count: the NIC's rx_packets (every driver and mode
+# counts a frame there before any program runs).
 rx_count() {
 	cat /sys/class/net/$D2/statistics/rx_packets
 }
