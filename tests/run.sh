@@ -398,7 +398,7 @@ if [ -n "$dbg" ]; then
 		log=$out/testbox-debug-driver-$pool.log
 		boot "debug kernel, vIOMMU: test box runs the XDP driver scenario, pool=$pool" "$log" \
 			"$dcopy/scripts/testbox.sh" --kdir "$dbg" --viommu --env POOL=$pool --env DMA_DEBUG=1 \
-			--env VIOMMU=1 --env PASS_RATE=5000 "${drv_box[@]}"
+			--env VIOMMU=1 --env PASS_RATE=2000 --env PASS_N=5000 "${drv_box[@]}"
 		w="debug kernel, vIOMMU, pool=$pool"
 		c "$w: the NICs are behind the IOMMU and the pools map their pages" ok "$log" drv.viommu
 		c "$w: the pools map pages for the device" logged "$log" drv.bind "pages DMA-mapped by the pool"

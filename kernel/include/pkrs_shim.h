@@ -45,6 +45,16 @@ bool pkrs_page_recyclable(struct page *page);
 /* node_state(nid, N_MEMORY): the node has memory to allocate from. */
 bool pkrs_node_has_memory(int nid);
 
+/*
+ * Per-CPU counters: n u64 per CPU (NULL when out of memory), added to on
+ * the local CPU from any context (this_cpu_inc()), summed over every
+ * possible CPU.
+ */
+void *pkrs_percpu_alloc(u32 n);
+void pkrs_percpu_free(void *p);
+void pkrs_percpu_inc(void *p, u32 i);
+u64 pkrs_percpu_sum(void *p, u32 i);
+
 /* preempt_disable() / preempt_enable(). */
 void pkrs_preempt_disable(void);
 void pkrs_preempt_enable(void);

@@ -10,6 +10,7 @@
 #include <linux/interrupt.h>
 #include <linux/mm.h>
 #include <linux/nodemask.h>
+#include <linux/percpu.h>
 #include <linux/preempt.h>
 #include <net/page_pool/helpers.h>
 #include <net/page_pool/types.h>
@@ -67,6 +68,31 @@ bool pkrs_page_recyclable(struct page *page)
 bool pkrs_node_has_memory(int nid)
 {
 	return node_state(nid, N_MEMORY);
+}
+
+void *pkrs_percpu_alloc(u32 n)
+{
+	return (void __force *)__alloc_percpu(n * sizeof(u64), sizeof(u64));
+}
+
+void pkrs_percpu_free(void *p)
+{
+	free_percpu((u64 __percpu __force *)p);
+}
+
+void pkrs_percpu_inc(void *p, u32 i)
+{
+	this_cpu_inc(((u64 __percpu __force *)p)[i]);
+}
+
+u64 pkrs_percpu_sum(void *p, u32 i)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu_ptr((u64 __percpu __force *)p, cpu)[i];
+	return sum;
 }
 
 void pkrs_preempt_disable(void)

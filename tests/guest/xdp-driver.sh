@@ -164,22 +164,22 @@ pool_debugfs() {
 step pool.debugfs pool_debugfs
 
 act_pass() {
-	local in0 u0
+	local in0 u0 PN=${PASS_N:-$N}
 	xdp_on $D2 pass || return 1
 	(timeout 20 $NC -u -l 9 >/tmp/pass.rx) &
 	sleep 0.5
 	in0=$(snmp Ip InReceives) u0=$(snmp Udp InDatagrams) b0=$(snmp Udp RcvbufErrors)
 	# Paced so that the socket's reader keeps up (mostly: a datagram the
 	# socket had no room for is counted by UDP as RcvbufErrors).
-	send $N dport=9 rate=${PASS_RATE:-10000} || return 1
+	send $PN dport=9 rate=${PASS_RATE:-10000} || return 1
 	sleep 1
 	din=$(($(snmp Ip InReceives) - in0)) du=$(($(snmp Udp InDatagrams) - u0))
 	db=$(($(snmp Udp RcvbufErrors) - b0)) bytes=$(wc -c </tmp/pass.rx)
 	echo "sent $sent; IPv4 InReceives +$din; UDP InDatagrams +$du, RcvbufErrors +$db; $bytes bytes read; rx_xdp_pass $(xs $D2 rx_xdp_pass)"
-	check "every frame reached IPv4" [ $din -ge $N -a $din -le $((N + 20)) ]
-	check "every datagram reached the UDP socket" [ $((du + db)) = $N ]
+	check "every frame reached IPv4" [ $din -ge $PN -a $din -le $((PN + 20)) ]
+	check "every datagram reached the UDP socket" [ $((du + db)) = $PN ]
 	check "the socket read the 18-byte payload of each datagram it queued" [ $bytes = $((du * 18)) ]
-	check "the socket queued at least 90% of them" [ $du -ge $((N * 9 / 10)) ]
+	check "the socket queued at least 90% of them" [ $du -ge $((PN * 9 / 10)) ]
 	xdp_off $D2
 	done_step
 }

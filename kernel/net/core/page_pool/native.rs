@@ -50,7 +50,7 @@ use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64};
 use kernel::bindings;
 use kernel::debugfs::{Dir, File};
 use kernel::dma::DmaAddress;
-use kernel::ffi::c_int;
+use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
 use kernel::str::{CStr, CString};
 use kernel::sync::{Arc, Mutex};
@@ -88,11 +88,54 @@ fn stat_local(c: &AtomicU64) {
     }
 }
 
-/// Adds one to a statistics counter written from any context.
-#[inline(always)]
-fn stat_shared(c: &AtomicU64) {
-    if STATS {
-        c.fetch_add(1, Relaxed);
+/// Counters written from any context, per CPU (as upstream's
+/// `recycle_stats`): no cache line bounces between returning CPUs.
+///
+/// # Invariants
+///
+/// `0` is null (counters off, or no memory for them) or per-CPU memory of
+/// [`PerCpu::N`] counters from `pkrs_percpu_alloc()`, freed by our drop.
+struct PerCpu(*mut c_void);
+
+impl PerCpu {
+    const RING_ATTEMPTS: u32 = 0;
+    const RING_FULL: u32 = 1;
+    const RELEASED_REFCNT: u32 = 2;
+    const N: u32 = 3;
+
+    fn new() -> Self {
+        if !STATS {
+            return Self(core::ptr::null_mut());
+        }
+        // SAFETY: allocates; process context (pool creation).
+        // INVARIANT: null, or `N` per-CPU counters.
+        Self(unsafe { shim::pkrs_percpu_alloc(Self::N) })
+    }
+
+    /// Adds one to counter `i` on this CPU; any context but NMI.
+    #[inline(always)]
+    fn inc(&self, i: u32) {
+        if STATS && !self.0.is_null() {
+            // SAFETY: per-CPU memory of `N` counters (invariants), `i < N`.
+            unsafe { shim::pkrs_percpu_inc(self.0, i) };
+        }
+    }
+
+    fn sum(&self, i: u32) -> u64 {
+        if self.0.is_null() {
+            return 0;
+        }
+        // SAFETY: as above.
+        unsafe { shim::pkrs_percpu_sum(self.0, i) }
+    }
+}
+
+impl Drop for PerCpu {
+    fn drop(&mut self) {
+        if !self.0.is_null() {
+            // SAFETY: allocated by `new`; nothing uses it any more.
+            unsafe { shim::pkrs_percpu_free(self.0) };
+        }
     }
 }
 
@@ -112,14 +155,12 @@ struct LocalCounters {
     alloc_over_limit: AtomicU64,
 }
 
-/// Counters written from any context.
+/// Counters written from any context that are not statistics (upstream's
+/// `pages_state_release_cnt` is one shared atomic too).
 struct SharedCounters {
     /// Pages that left the pool (see the module's "Lifetime").
     release: AtomicU64,
     returned_other: AtomicU64,
-    ring_attempts: AtomicU64,
-    ring_full: AtomicU64,
-    released_refcnt: AtomicU64,
 }
 
 /// What the owner, the pages handed out and the reaper share.
@@ -144,11 +185,14 @@ struct Shared {
     destroying: AtomicI32,
     local: CacheAligned<LocalCounters>,
     shared: CacheAligned<SharedCounters>,
+    /// Statistics counted from any context.
+    pcpu: PerCpu,
 }
 
 // SAFETY: `Shared` is only reached through shared references; its fields
-// are atomics, immutable parameters, the ring (itself `Sync`) or the
-// mapping table (atomics, and a device reference usable from any thread).
+// are atomics, immutable parameters, the ring (itself `Sync`), the mapping
+// table (atomics, and a device reference usable from any thread) or the
+// per-CPU counters (each CPU adds to its own, from any context).
 unsafe impl Sync for Shared {}
 // SAFETY: as for `Sync`: nothing in it is tied to a thread.
 unsafe impl Send for Shared {}
@@ -257,7 +301,7 @@ impl Shared {
             s.shared.returned_other.fetch_add(1, Relaxed);
         }
         if !s.recyclable(e.page) {
-            stat_shared(&s.shared.released_refcnt);
+            s.pcpu.inc(PerCpu::RELEASED_REFCNT);
             return s.release_page(e);
         }
         if s.destroying.load(Relaxed) != 0 {
@@ -278,9 +322,9 @@ impl Shared {
                 }
             }
         }
-        stat_shared(&s.shared.ring_attempts);
+        s.pcpu.inc(PerCpu::RING_ATTEMPTS);
         if let Err(e) = s.ring.push(e) {
-            stat_shared(&s.shared.ring_full);
+            s.pcpu.inc(PerCpu::RING_FULL);
             s.release_page(e);
         }
         // Once in the ring, the page may be released, and the pool freed,
@@ -291,7 +335,7 @@ impl Shared {
     fn stats(&self) -> Stats {
         let c = &self.local;
         let o = &self.shared;
-        let ring_full = o.ring_full.load(Relaxed);
+        let ring_full = self.pcpu.sum(PerCpu::RING_FULL);
         Stats {
             alloc_fast: c.alloc_fast.load(Relaxed),
             alloc_slow: c.alloc_slow.load(Relaxed),
@@ -301,9 +345,9 @@ impl Shared {
             alloc_waive: c.alloc_waive.load(Relaxed),
             recycle_cached: c.recycle_cached.load(Relaxed),
             recycle_cache_full: c.recycle_cache_full.load(Relaxed),
-            recycle_ring: o.ring_attempts.load(Relaxed).wrapping_sub(ring_full),
+            recycle_ring: self.pcpu.sum(PerCpu::RING_ATTEMPTS).wrapping_sub(ring_full),
             recycle_ring_full: ring_full,
-            recycle_released_refcnt: o.released_refcnt.load(Relaxed),
+            recycle_released_refcnt: self.pcpu.sum(PerCpu::RELEASED_REFCNT),
             alloc_over_limit: c.alloc_over_limit.load(Relaxed),
             hold: c.hold.load(Relaxed),
             release: o.release.load(Relaxed),
@@ -593,7 +637,7 @@ impl RsPagePool {
             inc_local(&s.local.returned_direct);
         }
         if !s.recyclable(e.page) {
-            stat_shared(&s.shared.released_refcnt);
+            s.pcpu.inc(PerCpu::RELEASED_REFCNT);
             return s.release_page(e);
         }
         s.sync_for_device(e);
@@ -602,9 +646,9 @@ impl RsPagePool {
             Ok(()) => stat_local(&s.local.recycle_cached),
             Err(e) => {
                 stat_local(&s.local.recycle_cache_full);
-                stat_shared(&s.shared.ring_attempts);
+                s.pcpu.inc(PerCpu::RING_ATTEMPTS);
                 if let Err(e) = s.ring.push(e.0) {
-                    stat_shared(&s.shared.ring_full);
+                    s.pcpu.inc(PerCpu::RING_FULL);
                     s.release_page(e);
                 }
             }
@@ -694,10 +738,8 @@ impl PagePool for RsPagePool {
                 shared: CacheAligned(SharedCounters {
                     release: zero(),
                     returned_other: zero(),
-                    ring_attempts: zero(),
-                    ring_full: zero(),
-                    released_refcnt: zero(),
                 }),
+                pcpu: PerCpu::new(),
             },
             GFP_KERNEL,
         )?;
