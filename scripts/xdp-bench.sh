@@ -8,7 +8,7 @@
 #   scripts/xdp-bench.sh [--kdir DIR] [--icount] [--log FILE] [XB_NAME=VALUE...]
 #
 # XB_DRIVERS (default: "rs c virtio_net rs-floor rs/generic c/generic
-# virtio_net/generic"), XB_CASES ("none drop drop_read tx pass"), XB_RUNS
+# virtio_net/generic"), XB_CASES ("none drop drop_read tx pass redirect"), XB_RUNS
 # (5), XB_SECS (2), XB_SIZE (64): see tests/guest/xdp-bench.sh. --icount
 # times by guest instructions (the guest-ns/pkt column).
 set -euo pipefail
@@ -35,6 +35,8 @@ mkdir -p "$work/extra/bpf"
 make -s -C "$top/tests/bpf" O="$work/extra/bpf"
 (cd "$top/tools/pkrs-pktgen" && cargo build -q --release)
 (cd "$top/tools/pkrs-check" && cargo build -q --release)
+make -s -C "$top/samples/bpf"
+xb=$top/samples/bpf/tools/target/release
 # The console log, with the raw @@XDP-BENCH lines, is kept.
 if [ -z "$log" ]; then
 	mkdir -p "$PKRS_CACHE/runs"
@@ -43,7 +45,8 @@ fi
 # One TCG thread: the scenario attaches programs between sends, and
 # multi-threaded TCG can oops on that (see testbox.sh --tcg-single).
 "$here/testbox.sh" --kdir "$kdir" --tcg-single $icount --gen --timeout 3000 --log "$log" \
-	--env BPF=/bpf "${envs[@]}" --bin /usr/bin/ip --bin /usr/sbin/ethtool \
+	--env BPF=/bpf --env XDP_BIN="$xb" "${envs[@]}" --bin /usr/bin/ip --bin /usr/sbin/ethtool \
+	--bin "$xb/xdp_redirect_map" \
 	--bin /usr/bin/nc.openbsd --extra "$work/extra" --scenario "$top/tests/guest/xdp-bench.sh" \
 	>/dev/null
 grep -q '^@@XDP-BENCH-END' "$log" || pkrs_die "the benchmark did not finish (see $log)"
