@@ -11,7 +11,8 @@
 #
 # In the guest: project modules in /lib/modules/pkrs/, the tree's own
 # modules (virtio_net, pktgen, ...) in /lib/modules/kernel/, the scenario at
-# /scenario.sh, the helpers of tests/guest/lib.sh at /lib.sh. Two virtio-net
+# /scenario.sh, the helpers of tests/guest/lib.sh at /lib.sh (and the XDP
+# driver tests' shared part, tests/guest/xdp-lib.sh, at /xdp-lib.sh). Two virtio-net
 # NICs on one QEMU hub (eth0, eth1; PCI 00:07.0 and 00:08.0) are there for
 # scenarios that send packets.
 # --env sets a variable in the scenario's environment. --ko adds a module
@@ -136,6 +137,7 @@ for d in ${extras[@]+"${extras[@]}"}; do
 	cp -R "$d/." "$root/"
 done
 cp "$top/tests/guest/lib.sh" "$root/lib.sh"
+cp "$top/tests/guest/xdp-lib.sh" "$root/xdp-lib.sh"
 cp "$scenario" "$root/scenario.sh"
 printf '%s' "$env" >"$root/env.sh"
 cat >"$root/init" <<'INIT'

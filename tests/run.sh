@@ -390,6 +390,42 @@ for pool in rs c; do
 	driver_checks "$log" "virtio_xdp pool=$pool"
 done
 
+# --- the XDP RX core's second backend: xdp_cqsim's simulated CQ NICs ------------
+# The same shared steps (tests/guest/xdp-lib.sh) with the simulated
+# device as the sender, then its own: ring wraps, a full CQ, a full XDP
+# SQ, REDIRECT between its NICs, rmmod under traffic, leaks.
+sim_box=(--tcg-single --env BPF=/bpf --env XDP_BIN="$xb" --bin /usr/bin/ip --bin /usr/sbin/ethtool
+	--bin /usr/bin/nc.openbsd --bin "$xb/xdp_redirect_map" --extra "$drv_extra"
+	--scenario tests/guest/xdp-sim.sh)
+# sim_checks LOG WHAT: the checks of one run of the sim scenario.
+sim_checks() {
+	local log=$1 w=$2
+	c "$w: loads with two NICs; ethtool -i names the driver" ok "$log" sim.load sim.info
+	c "$w: XDP_DROP counts every frame the device sent (78 wraps of the CQ's owner bit), none reaches IPv4" \
+		ok "$log" xdp.drop
+	c "$w: the pool's counters in debugfs" ok "$log" pool.debugfs
+	c "$w: XDP_PASS: IPv4 InReceives and a UDP socket see every frame" ok "$log" xdp.pass
+	c "$w: XDP_TX: every frame back at the device MAC-swapped; flat out, sent = back + SQ-full drops" ok "$log" xdp.tx
+	c "$w: XDP_ABORTED and return 42: dropped, counted, one xdp_exception event each" ok "$log" xdp.aborted xdp.ret42
+	c "$w: adjust_head past the headroom fails; head, tail and metadata room work" ok "$log" \
+		xdp.head_past xdp.head_ok xdp.tail xdp.meta
+	c "$w: runts and frames above the MTU dropped and counted" ok "$log" bad.runt bad.oversize
+	c "$w: programs replaced, removed, link down/up while the device sends" ok "$log" load.replace
+	c "$w: refill failures injected: counted, no frame lost after" ok "$log" fail.refill
+	c "$w: XDP_REDIRECT from cqsim0 through a devmap out of cqsim1, every frame sent by its device" ok "$log" sim.redirect
+	c "$w: rmmod while the device sends" ok "$log" sim.rmmod
+	c "$w: a full CQ (16 for 256 buffers): every frame received or counted as dropped by the device" ok "$log" sim.cq_full
+	c "$w: a full XDP SQ (16): sent + dropped = every frame, the device gets back what was sent" ok "$log" sim.sq_full
+	c "$w: two load/traffic/unload cycles leak no page" ok "$log" sim.leak
+	c "$w: no BUG, WARN, Oops or bad page state in the run" clean "$log"
+}
+for pool in rs c; do
+	log=$out/testbox-sim-$pool.log
+	boot "test box runs the simulated CQ NIC scenario, pool=$pool" "$log" scripts/testbox.sh --kdir "$kdir" \
+		--env POOL=$pool "${sim_box[@]}"
+	sim_checks "$log" "xdp_cqsim pool=$pool"
+done
+
 # The driver on the debug kernel, its NICs behind a virtio IOMMU (--viommu):
 # the pools map pages through the DMA API, checked by DMA-API debug, with
 # lockdep and DEBUG_PAGEALLOC on.
@@ -404,6 +440,13 @@ if [ -n "$dbg" ]; then
 		c "$w: the pools map pages for the device" logged "$log" drv.bind "pages DMA-mapped by the pool"
 		driver_checks "$log" "$w"
 		c "$w: DMA-API debug counted no error in the whole run" ok "$log" drv.dma_errors
+	done
+	for pool in rs c; do
+		log=$out/testbox-debug-sim-$pool.log
+		boot "debug kernel: test box runs the simulated CQ NIC scenario, pool=$pool" "$log" \
+			"$dcopy/scripts/testbox.sh" --kdir "$dbg" --env POOL=$pool --env DMA_DEBUG=1 \
+			--env PASS_RATE=2000 --env PASS_N=5000 "${sim_box[@]}"
+		sim_checks "$log" "debug kernel, xdp_cqsim pool=$pool"
 	done
 	rm -rf "$dcopy"
 else

@@ -69,6 +69,10 @@ struct pkrs_nd_ops {
  * when out of memory. Free with pkrs_nd_free() (not registered, or
  * unregistered).
  */
+/* The module parameter `pool` (a string, which Rust module parameters
+ * cannot be). */
+const char *pkrs_param_pool(void);
+
 struct net_device *pkrs_nd_alloc(const struct pkrs_nd_ops *ops, void *rs,
 				 struct device *parent, const char *driver);
 void pkrs_nd_free(struct net_device *dev);
@@ -87,6 +91,8 @@ unsigned int pkrs_nd_mtu(struct net_device *dev);
  * range and value, headroom the stack leaves in front of TX skbs, and the
  * XDP features (NETDEV_XDP_ACT_*). */
 void pkrs_nd_set_mac(struct net_device *dev, const u8 *mac);
+/* The name (or pattern, "name%d") the netdev registers with. */
+void pkrs_nd_set_name(struct net_device *dev, const char *name);
 void pkrs_nd_set_mtu(struct net_device *dev, unsigned int min,
 		     unsigned int max, unsigned int mtu);
 void pkrs_nd_set_headroom(struct net_device *dev, unsigned int headroom);
@@ -98,6 +104,9 @@ void pkrs_nd_carrier(struct net_device *dev, bool on);
 void pkrs_nd_napi_enable(struct net_device *dev);
 /* napi_disable(), and the retry timer stopped. */
 void pkrs_nd_napi_disable(struct net_device *dev);
+/* napi_schedule() on CPU `cpu`, from an IPI (what a device's interrupt
+ * does): process context, waits for the IPI; 0 or -ENXIO (CPU offline). */
+int pkrs_nd_interrupt_on(struct net_device *dev, int cpu);
 /* napi_schedule() in `ms` milliseconds (a poll that could not refill). */
 void pkrs_nd_napi_schedule_later(struct net_device *dev, unsigned int ms);
 void pkrs_nd_napi_schedule(struct net_device *dev);

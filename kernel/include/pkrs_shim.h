@@ -55,6 +55,10 @@ void pkrs_percpu_free(void *p);
 void pkrs_percpu_inc(void *p, u32 i);
 u64 pkrs_percpu_sum(void *p, u32 i);
 
+/* cpu_online(); cond_resched() (process context). */
+bool pkrs_cpu_online(unsigned int cpu);
+void pkrs_cond_resched(void);
+
 /* preempt_disable() / preempt_enable(). */
 void pkrs_preempt_disable(void);
 void pkrs_preempt_enable(void);

@@ -27,10 +27,6 @@ struct pkrs_vdrv_ops {
 	void (*remove)(struct virtio_device *vdev);
 };
 
-/* The module parameter `pool` (a string, which Rust module parameters
- * cannot be). */
-const char *pkrs_param_pool(void);
-
 /* register_virtio_driver() of the module's one virtio-net driver. */
 int pkrs_virtio_register(const struct pkrs_vdrv_ops *ops, const char *name);
 void pkrs_virtio_unregister(void);

@@ -11,11 +11,22 @@
 #include <linux/filter.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
+#include <linux/smp.h>
 #include <linux/timer.h>
 #include <net/netdev_queues.h>
 #include <net/xdp.h>
 
 #include "../include/pkrs_netdev.h"
+
+/* The module parameter `pool` of every Rust network driver of the project. */
+static char *pool = "rs";
+module_param(pool, charp, 0444);
+MODULE_PARM_DESC(pool, "Page pool of the RX rings: rs (the native Rust pool) or c (the kernel's)");
+
+const char *pkrs_param_pool(void)
+{
+	return pool;
+}
 
 /* The netdev's private area. */
 struct pkrs_nd {
@@ -229,6 +240,11 @@ void pkrs_nd_set_mac(struct net_device *dev, const u8 *mac)
 		eth_hw_addr_random(dev);
 }
 
+void pkrs_nd_set_name(struct net_device *dev, const char *name)
+{
+	strscpy(dev->name, name, sizeof(dev->name));
+}
+
 void pkrs_nd_set_mtu(struct net_device *dev, unsigned int min,
 		     unsigned int max, unsigned int mtu)
 {
@@ -264,6 +280,16 @@ void pkrs_nd_napi_disable(struct net_device *dev)
 {
 	napi_disable(&pkrs_nd(dev)->napi);
 	timer_delete_sync(&pkrs_nd(dev)->retry);
+}
+
+static void pkrs_nd_ipi(void *info)
+{
+	napi_schedule(&pkrs_nd(info)->napi);
+}
+
+int pkrs_nd_interrupt_on(struct net_device *dev, int cpu)
+{
+	return smp_call_function_single(cpu, pkrs_nd_ipi, dev, 1);
 }
 
 void pkrs_nd_napi_schedule_later(struct net_device *dev, unsigned int ms)

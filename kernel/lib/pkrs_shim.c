@@ -9,7 +9,9 @@
 #include <linux/gfp.h>
 #include <linux/interrupt.h>
 #include <linux/mm.h>
+#include <linux/cpumask.h>
 #include <linux/nodemask.h>
+#include <linux/sched.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
 #include <net/page_pool/helpers.h>
@@ -93,6 +95,16 @@ u64 pkrs_percpu_sum(void *p, u32 i)
 	for_each_possible_cpu(cpu)
 		sum += per_cpu_ptr((u64 __percpu __force *)p, cpu)[i];
 	return sum;
+}
+
+bool pkrs_cpu_online(unsigned int cpu)
+{
+	return cpu < nr_cpu_ids && cpu_online(cpu);
+}
+
+void pkrs_cond_resched(void)
+{
+	cond_resched();
 }
 
 void pkrs_preempt_disable(void)

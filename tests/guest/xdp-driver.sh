@@ -12,6 +12,7 @@
 # pages. Each step checks its own results and exits non-zero on a
 # mismatch. $BPF: the test programs (tests/bpf), $XDP_BIN: the samples.
 . /lib.sh
+. /xdp-lib.sh
 
 IP=/usr/bin/ip
 ETHTOOL=/usr/sbin/ethtool
@@ -21,25 +22,6 @@ BENCH=$XDP_BIN/xdp_bench01_mem_access_cost
 N=${N:-20000}
 TRACE=/sys/kernel/tracing
 
-ok=0
-check() {
-	local what=$1; shift
-	if "$@"; then echo "check ok: $what"; else echo "check FAILED: $what"; ok=1; fi
-}
-done_step() { local r=$ok; ok=0; return $r; }
-# xs DEV COUNTER: a counter of ethtool -S.
-xs() { $ETHTOOL -S $1 | awk -v k="$2:" '$1 == k { print $2; f = 1 } END { if (!f) print "none" }'; }
-stat_of() { cat /sys/class/net/$1/statistics/$2; }
-snmp() { awk -v t="$1:" -v k="$2" '$1 == t && !h { for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next }
-	$1 == t && h { print $c[k] }' /proc/net/snmp; }
-in_ns() { nsenter -t $NS -n "$@"; }
-# The peer's rx_packets (sysfs shows the first namespace: /proc/net/dev
-# follows the reader's).
-peer_rx() { in_ns awk -v d="$P:" '$1 == d { print $3 }' /proc/net/dev; }
-xdp_off() { $IP link set dev $1 xdpdrv off; }
-# xdp_on DEV PROG: attach, or replace atomically (-force) what is there.
-xdp_on() { $IP -force link set dev $1 xdpdrv obj $BPF/xdp_$2.o sec xdp; }
-trace_count() { grep -c "$1" $TRACE/trace; }
 
 # --- set-up ------------------------------------------------------------------
 echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6
@@ -129,6 +111,8 @@ nic_mtu() {
 step nic.mtu nic_mtu
 
 # --- the XDP actions on D2, fed by the generator -------------------------------
+# The backend's part of tests/guest/xdp-lib.sh: the generator sends.
+NIC=$D2 DRV_MOD=virtio_xdp POOL_STATS=/sys/kernel/debug/virtio_xdp/$V2-rx0/stats
 # send N [ARGS]: the generator sends N frames to D2 and says how many.
 send() {
 	local n=$1 r; shift
@@ -136,109 +120,30 @@ send() {
 	echo "$r"
 	sent=$(gen_val "$r" sent)
 }
-
-act_drop() {
-	local a0 in0
-	xdp_on $D2 drop || return 1
-	a0=$(xs $D2 rx_xdp_drop) in0=$(snmp Ip InReceives)
-	send $N || return 1
-	sleep 0.5
-	d=$(($(xs $D2 rx_xdp_drop) - a0)) din=$(($(snmp Ip InReceives) - in0))
-	echo "sent $sent; rx_xdp_drop +$d; IPv4 InReceives +$din"
-	check "the generator sent them all" [ "$sent" = $N ]
-	check "rx_xdp_drop counts every frame sent" [ $d = $N ]
-	check "none reached the IPv4 stack" [ $din = 0 ]
-	xdp_off $D2
-	done_step
+send_for() {
+	local secs=$1 r; shift
+	r=$(gen send secs=$secs dst_mac=$MAC2 "$@")
+	echo "$r"
+	sent=$(gen_val "$r" sent)
 }
-step xdp.drop act_drop
-# The pool's own counters in debugfs, for either pool.
-pool_debugfs() {
-	local f=/sys/kernel/debug/virtio_xdp/$V2-rx0/stats
-	cat $f || return 1
-	check "the pool's debugfs file counts fast allocations" \
-		[ "$(awk '$1 == "alloc_fast" { print $2 }' $f)" -gt 0 ]
-	check "... and direct recycles" [ "$(awk '$1 == "recycle_cached" { print $2 }' $f)" -gt 0 ]
-	done_step
-}
-step pool.debugfs pool_debugfs
-
-act_pass() {
-	local in0 u0 PN=${PASS_N:-$N}
-	xdp_on $D2 pass || return 1
-	(timeout 20 $NC -u -l 9 >/tmp/pass.rx) &
-	sleep 0.5
-	in0=$(snmp Ip InReceives) u0=$(snmp Udp InDatagrams) b0=$(snmp Udp RcvbufErrors)
-	# Paced so that the socket's reader keeps up (mostly: a datagram the
-	# socket had no room for is counted by UDP as RcvbufErrors).
-	send $PN dport=9 rate=${PASS_RATE:-10000} || return 1
-	sleep 1
-	din=$(($(snmp Ip InReceives) - in0)) du=$(($(snmp Udp InDatagrams) - u0))
-	db=$(($(snmp Udp RcvbufErrors) - b0)) bytes=$(wc -c </tmp/pass.rx)
-	echo "sent $sent; IPv4 InReceives +$din; UDP InDatagrams +$du, RcvbufErrors +$db; $bytes bytes read; rx_xdp_pass $(xs $D2 rx_xdp_pass)"
-	check "every frame reached IPv4" [ $din -ge $PN -a $din -le $((PN + 20)) ]
-	check "every datagram reached the UDP socket" [ $((du + db)) = $PN ]
-	check "the socket read the 18-byte payload of each datagram it queued" [ $bytes = $((du * 18)) ]
-	check "the socket queued at least 90% of them" [ $du -ge $((PN * 9 / 10)) ]
-	xdp_off $D2
-	done_step
-}
-step xdp.pass act_pass
-
-# tx_round N ARGS...: N frames through XDP_TX; sets sent, back, swapped,
-# dt (tx_xdp_tx) and dfull (dropped for a full TX ring).
-tx_round() {
-	local n=$1 t0 f0 r; shift
-	gen reset >/dev/null
-	t0=$(xs $D2 tx_xdp_tx) f0=$(xs $D2 rx_xdp_tx_full)
-	send $n "$@" || return 1
-	r=$(gen wait rx=$n secs=5)
+back_reset() { gen reset >/dev/null; }
+back_wait() {
+	local r
+	r=$(gen wait rx=$1 secs=5)
 	echo "$r"
 	swapped=$(gen_val "$r" swapped) back=$(gen_val "$r" rx)
-	dt=$(($(xs $D2 tx_xdp_tx) - t0)) dfull=$(($(xs $D2 rx_xdp_tx_full) - f0))
-	echo "sent $sent; back $back, MAC-swapped $swapped; tx_xdp_tx +$dt; dropped, TX ring full +$dfull"
 }
-act_tx() {
-	xdp_on $D2 tx || return 1
-	# Paced below what the guest can bounce: every frame comes back.
-	tx_round $N rate=20000 || return 1
-	check "paced: every frame came back to the generator with its MACs swapped" [ "$swapped" = $N ]
-	check "paced: nothing else came back" [ "$back" = $N ]
-	check "paced: tx_xdp_tx counts them" [ $dt = $N ]
-	# As fast as the generator can: a full TX ring drops, and counts.
-	tx_round $N || return 1
-	check "flat out: the generator got back exactly what the driver sent" [ "$swapped" = $dt ]
-	check "flat out: sent = bounced + dropped for a full ring" [ $((dt + dfull)) = $N ]
-	xdp_off $D2
-	done_step
+bg_start() {
+	(gen send secs=$1 dst_mac=$MAC2 >/tmp/bg.out) &
+	bg=$!
 }
-step xdp.tx act_tx
-
-# exception NAME COUNTER PATTERN: a verdict that drops, counts and traces.
-exception() {
-	local c0 in0 t
-	echo 1 >$TRACE/events/xdp/xdp_exception/enable
-	echo >$TRACE/trace
-	xdp_on $D2 $1 || return 1
-	c0=$(xs $D2 $2) in0=$(snmp Ip InReceives)
-	send $N || return 1
-	sleep 0.5
-	d=$(($(xs $D2 $2) - c0)) din=$(($(snmp Ip InReceives) - in0)) t=$(trace_count "$3")
-	echo "sent $sent; $2 +$d; IPv4 InReceives +$din; xdp_exception events $t"
-	check "$2 counts every frame" [ $d = $N ]
-	check "none reached the stack" [ $din = 0 ]
-	check "one xdp_exception event per frame" [ $t = $N ]
-	echo 0 >$TRACE/events/xdp/xdp_exception/enable
-	xdp_off $D2
-	done_step
+bg_finish() {
+	wait $bg
+	cat /tmp/bg.out
+	bg_ok=0
+	grep -q '^ok sent=' /tmp/bg.out && bg_ok=1
 }
-step xdp.aborted exception aborted rx_xdp_aborted "action=ABORTED"
-ret42() {
-	exception ret42 rx_xdp_invalid "action=0x2a" || ok=1
-	check "the invalid action is reported" dmesg | grep -q "Illegal XDP return value 42"
-	done_step
-}
-step xdp.ret42 ret42
+xdp_actions
 
 # redirect_round N ARGS...: N frames from D2 through a devmap out of D1;
 # sets sent, dr (peer rx_packets), dx and dxe (D1's ndo_xdp_xmit sent and
@@ -271,38 +176,6 @@ act_redirect() {
 }
 step xdp.redirect act_redirect
 
-# The room the driver reserves: the adjust helpers work within it and fail
-# past it (each program aborts when a helper does not behave so).
-adjust() {
-	local a0 in0
-	xdp_on $D2 $1 || return 1
-	a0=$(xs $D2 rx_xdp_aborted) in0=$(snmp Ip InReceives)
-	send 2000 || return 1
-	sleep 0.5
-	da=$(($(xs $D2 rx_xdp_aborted) - a0)) din=$(($(snmp Ip InReceives) - in0))
-	echo "$1: aborted +$da; IPv4 InReceives +$din"
-	check "$1: the helpers behaved (nothing aborted)" [ $da = 0 ]
-	check "$1: every frame reached the stack" [ $din -ge 2000 ]
-	xdp_off $D2
-	done_step
-}
-for a in head_past head_ok tail meta; do step xdp.$a adjust $a; done
-
-# --- bad input -------------------------------------------------------------------
-bad() {
-	local kind=$1 counter=$2 size=$3 c0
-	xdp_on $D2 pass || return 1
-	c0=$(xs $D2 $counter)
-	send 500 kind=$kind size=$size || return 1
-	sleep 0.5
-	d=$(($(xs $D2 $counter) - c0))
-	echo "$kind size $size: $counter +$d"
-	check "$kind frames dropped and counted as $counter" [ $d = 500 ]
-	xdp_off $D2
-	done_step
-}
-step bad.runt bad runt rx_runt 10
-step bad.oversize bad oversize rx_oversize 2000
 malformed() {
 	local p0
 	xdp_on $D2 pass || return 1
@@ -319,30 +192,6 @@ malformed() {
 }
 step bad.malformed malformed
 
-# --- under traffic: replace, detach, link down/up, unbind ----------------------
-under_traffic() {
-	(gen send secs=6 dst_mac=$MAC2 >/tmp/bg.out) &
-	bg=$!
-	for i in 1 2 3 4 5; do
-		xdp_on $D2 drop
-		xdp_on $D2 pass
-		xdp_on $D2 tx
-		sleep 0.2
-	done
-	xdp_off $D2
-	$IP link set $D2 down
-	sleep 0.2
-	$IP link set $D2 up
-	xdp_on $D2 drop
-	wait $bg
-	cat /tmp/bg.out
-	check "the generator's send finished" grep -q '^ok sent=' /tmp/bg.out
-	xdp_off $D2
-	send 1000 || ok=1
-	check "D2 still receives after all that" [ "$sent" = 1000 ]
-	done_step
-}
-step load.replace under_traffic
 unbind_under_traffic() {
 	xdp_on $D2 tx
 	(gen send secs=4 dst_mac=$MAC2 >/tmp/bg.out) &
@@ -354,7 +203,7 @@ unbind_under_traffic() {
 	cat /tmp/bg.out
 	echo $V2 >/sys/bus/virtio/drivers/virtio_xdp/bind
 	D2=$(ls /sys/bus/virtio/devices/$V2/net)
-	MAC2=$(cat /sys/class/net/$D2/address)
+	NIC=$D2 MAC2=$(cat /sys/class/net/$D2/address)
 	$IP addr add 10.0.2.2/24 dev $D2
 	$IP link set $D2 up
 	sleep 1
@@ -367,47 +216,6 @@ unbind_under_traffic() {
 	done_step
 }
 step load.unbind unbind_under_traffic
-
-# --- allocation failures in the RX refill -------------------------------------------
-# fail_function on the pool's page allocation (the native pool's bulk
-# allocation in the shim, the kernel pool's page_pool_alloc_netmems()).
-refill_fail() {
-	local fn f0 a0 p0
-	FF=/sys/kernel/debug/fail_function
-	if [ "$POOL" = c ]; then fn=page_pool_alloc_netmems; else fn=pkrs_alloc_pages_bulk_node; fi
-	# XDP_PASS of frames above copybreak: the pages go to the stack, so
-	# every refill needs new ones.
-	xdp_on $D2 pass || return 1
-	echo $fn >$FF/inject || { echo "cannot inject into $fn"; return 1; }
-	echo 0 >$FF/$fn/retval
-	echo N >$FF/task-filter
-	echo 100 >$FF/probability
-	echo -1 >$FF/times
-	echo 0 >$FF/verbose
-	f0=$(xs $D2 rx_alloc_fail) p0=$(xs $D2 rx_packets)
-	gen send secs=2 size=1000 dst_mac=$MAC2 >/tmp/fail.out
-	cat /tmp/fail.out
-	sent1=$(gen_val "$(cat /tmp/fail.out)" sent)
-	echo >$FF/inject
-	df=$(($(xs $D2 rx_alloc_fail) - f0)) dp=$(($(xs $D2 rx_packets) - p0))
-	echo "while failing: rx_packets +$dp, rx_alloc_fail +$df, rx_no_buffer $(xs $D2 rx_no_buffer)"
-	check "refills failed and were counted" [ $df -gt 0 ]
-	check "the ring ran dry: at most one ring of frames received" [ $dp -le 512 ]
-	sleep 0.5
-	xdp_off $D2
-	xdp_on $D2 drop
-	a0=$(xs $D2 rx_xdp_drop)
-	send 2000 || ok=1
-	sleep 0.5
-	d=$(($(xs $D2 rx_xdp_drop) - a0))
-	echo "after: sent $sent, rx_xdp_drop +$d; rx_alloc_fail $(xs $D2 rx_alloc_fail) rx_no_buffer $(xs $D2 rx_no_buffer)"
-	# Frames QEMU still held when the failures stopped arrive now.
-	check "after the failures, every frame is received again: none lost in all" \
-		[ $((dp + d)) = $((sent1 + 2000)) ]
-	xdp_off $D2
-	done_step
-}
-step fail.refill refill_fail
 
 # --- the samples/bpf tools on this driver ---------------------------------------------
 sample_bench() {
@@ -427,20 +235,6 @@ step sample.bench sample_bench
 # --- teardown: nothing leaked ----------------------------------------------------------
 kill $NS
 rm -f /srv/blob /tmp/rx1 /tmp/rx2 /tmp/*.out /tmp/*.rx /tmp/*.tx
-# rmmod while XDP_TX bounces frames (pages in both rings and in flight).
-rmmod_under_traffic() {
-	xdp_on $D2 tx
-	(gen send secs=3 dst_mac=$MAC2 >/tmp/bg.out) &
-	bg=$!
-	sleep 1
-	rmmod virtio_xdp
-	rc=$?
-	wait $bg
-	cat /tmp/bg.out
-	check "rmmod under traffic succeeded" [ $rc = 0 ]
-	check "the module is gone" sh -c '! grep -q "^virtio_xdp " /proc/modules'
-	done_step
-}
 step drv.rmmod rmmod_under_traffic
 # A second load with traffic through every path that takes or frees
 # pages (XDP_PASS above copybreak hands pages to the stack), then unload:

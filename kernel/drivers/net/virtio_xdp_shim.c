@@ -24,14 +24,7 @@ struct pkrs_vdev {
 
 static const struct pkrs_vdrv_ops *pkrs_vdrv_ops;
 
-static char *pool = "rs";
-module_param(pool, charp, 0444);
-MODULE_PARM_DESC(pool, "Page pool of the RX rings: rs (the native Rust pool) or c (the kernel's)");
 
-const char *pkrs_param_pool(void)
-{
-	return pool;
-}
 
 static const struct virtio_device_id pkrs_virtio_ids[] = {
 	{ VIRTIO_ID_NET, VIRTIO_DEV_ANY_ID },

@@ -94,6 +94,8 @@ struct Tx<T, Pg> {
     free: KVec<u32>,
     /// XDP_TX pages sent, for the next poll to recycle.
     done: KVec<Pg>,
+    /// Buffers were posted since the last doorbell.
+    unrung: bool,
 }
 
 /// Reads a pool's counters from any context while its alloc side runs.
@@ -177,6 +179,7 @@ impl<R: RxRing, T: TxRing, P: PagePool> Queue<R, T, P> {
                     pages,
                     free: tx_free,
                     done: KVec::with_capacity(tx_size as usize, GFP_KERNEL)?,
+                    unrung: false,
                 }),
                 prog: AtomicPtr::new(core::ptr::null_mut()),
                 hdr_len,
@@ -261,6 +264,16 @@ impl<R: RxRing, T: TxRing, P: PagePool> Queue<R, T, P> {
         }
     }
 
+    /// Rings the TX doorbell for what was posted since the last one. TX
+    /// lock held.
+    fn tx_doorbell(&self, tx: &mut Tx<T, P::Page>) {
+        if tx.unrung {
+            tx.ring.doorbell();
+            tx.unrung = false;
+            inc(&self.c.tx_doorbells);
+        }
+    }
+
     /// Takes back what the TX ring sent. TX lock held; `napi_budget` is
     /// the poll's budget (0 outside NAPI).
     fn reclaim_tx(&self, tx: &mut Tx<T, P::Page>, napi_budget: i32) {
@@ -337,13 +350,11 @@ impl<R: RxRing, T: TxRing, P: PagePool> Queue<R, T, P> {
                 continue;
             }
             tx.pages[slot as usize] = Some(f.page);
+            tx.unrung = true;
             sent += 1;
         }
-        if sent > 0 {
-            tx.ring.doorbell();
-            inc(&self.c.tx_doorbells);
-            add(&self.c.tx_xdp_tx, sent);
-        }
+        add(&self.c.tx_xdp_tx, sent);
+        self.tx_doorbell(tx);
     }
 
     /// Hands a frame to GRO: copied below `copybreak` (the page recycled),
@@ -494,6 +505,49 @@ impl<R: RxRing, T: TxRing, P: PagePool> Queue<R, T, P> {
         }
     }
 
+    /// One NAPI poll (see the module documentation of [`super`]).
+    fn poll_inner(&self, budget: i32) -> i32 {
+        // SAFETY: this is the NAPI poll (type invariants).
+        let rx = unsafe { self.rx() };
+        inc(&self.c.rx_polls);
+        self.poll_tx(rx, budget);
+        let prog = self.prog.load(Acquire);
+        let mut done = 0;
+        let mut redirected = false;
+        if self.cfg.floor {
+            return self.poll_floor(rx, budget);
+        }
+        while done < budget {
+            let Some((slot, len)) = rx.ring.complete() else {
+                break;
+            };
+            done += 1;
+            self.receive(rx, prog, slot, len, &mut redirected);
+        }
+        if !rx.xdp_tx.is_empty() {
+            self.flush_xdp_tx(rx);
+        }
+        if redirected {
+            // SAFETY: NAPI context, after `xdp_do_redirect()` calls.
+            unsafe { nb::xdp_do_flush() };
+        }
+        self.refill(rx);
+        // CAST: slot counts fit in `usize`.
+        if rx.free.len() == rx.slots.len() {
+            // Nothing posted, so nothing can arrive to poll us again: try
+            // again a little later.
+            inc(&self.c.rx_no_buffer);
+            if done < budget && self.dev.napi_complete(done) {
+                self.dev.napi_schedule_later(REFILL_RETRY_MS);
+            }
+            return done;
+        }
+        if done < budget && self.dev.napi_complete(done) && rx.ring.rearm() {
+            self.dev.napi_schedule();
+        }
+        done
+    }
+
     /// The poll of the floor mode (see [`Config::floor`]).
     #[cold]
     fn poll_floor(&self, rx: &mut Rx<R, P>, budget: i32) -> i32 {
@@ -610,6 +664,7 @@ impl<R: RxRing, T: TxRing, P: PagePool> NetOps for Queue<R, T, P> {
             // SAFETY: as above.
             let rx = unsafe { self.rx() };
             self.refill(rx);
+            rx.ring.set_up(true);
         }
         self.dev.napi_enable();
         self.dev.tx_start();
@@ -621,6 +676,11 @@ impl<R: RxRing, T: TxRing, P: PagePool> NetOps for Queue<R, T, P> {
     fn stop(&self) -> Result {
         self.dev.tx_disable();
         self.dev.napi_disable();
+        {
+            // SAFETY: NAPI is disabled: process context owns the RX side.
+            let rx = unsafe { self.rx() };
+            rx.ring.set_up(false);
+        }
         // SAFETY: a live netdev; NAPI is disabled.
         unsafe { nb::pkrs_nd_rxq_unreg(self.dev.as_ptr()) };
         Ok(())
@@ -633,6 +693,8 @@ impl<R: RxRing, T: TxRing, P: PagePool> NetOps for Queue<R, T, P> {
         if tx.ring.free() == 0 {
             inc(&self.c.tx_ring_full);
             self.dev.tx_stop();
+            // What was posted with more to come goes now: none will come.
+            self.tx_doorbell(tx);
             if tx.ring.rearm() {
                 self.reclaim_tx(tx, 0);
             }
@@ -657,65 +719,33 @@ impl<R: RxRing, T: TxRing, P: PagePool> NetOps for Queue<R, T, P> {
             unsafe { nb::pkrs_skb_free_any(skb) };
             return true;
         }
+        tx.unrung = true;
         inc(&self.c.tx_packets);
         add(
             &self.c.tx_bytes,
             u64::from(len.saturating_sub(self.hdr_len)),
         );
         let full = tx.ring.free() == 0;
+        // SAFETY: called from ndo_start_xmit.
+        if full || !unsafe { nb::pkrs_nd_xmit_more() } {
+            self.tx_doorbell(tx);
+        }
         if full {
             self.dev.tx_stop();
             if tx.ring.rearm() {
                 self.reclaim_tx(tx, 0);
             }
         }
-        // SAFETY: called from ndo_start_xmit.
-        if full || !unsafe { nb::pkrs_nd_xmit_more() } {
-            tx.ring.doorbell();
-            inc(&self.c.tx_doorbells);
-        }
         true
     }
 
     fn poll(&self, budget: i32) -> i32 {
-        // SAFETY: this is the NAPI poll (type invariants).
-        let rx = unsafe { self.rx() };
-        inc(&self.c.rx_polls);
-        self.poll_tx(rx, budget);
-        let prog = self.prog.load(Acquire);
-        let mut done = 0;
-        let mut redirected = false;
-        if self.cfg.floor {
-            return self.poll_floor(rx, budget);
-        }
-        while done < budget {
-            let Some((slot, len)) = rx.ring.complete() else {
-                break;
-            };
-            done += 1;
-            self.receive(rx, prog, slot, len, &mut redirected);
-        }
-        if !rx.xdp_tx.is_empty() {
-            self.flush_xdp_tx(rx);
-        }
-        if redirected {
-            // SAFETY: NAPI context, after `xdp_do_redirect()` calls.
-            unsafe { nb::xdp_do_flush() };
-        }
-        self.refill(rx);
-        // CAST: slot counts fit in `usize`.
-        if rx.free.len() == rx.slots.len() {
-            // Nothing posted, so nothing can arrive to poll us again: try
-            // again a little later.
-            inc(&self.c.rx_no_buffer);
-            if done < budget && self.dev.napi_complete(done) {
-                self.dev.napi_schedule_later(REFILL_RETRY_MS);
-            }
-            return done;
-        }
-        if done < budget && self.dev.napi_complete(done) && rx.ring.rearm() {
-            self.dev.napi_schedule();
-        }
+        // SAFETY: a lockless clock read, any context.
+        let t0 = unsafe { bindings::ktime_get_mono_fast_ns() };
+        let done = self.poll_inner(budget);
+        // SAFETY: as above.
+        let t1 = unsafe { bindings::ktime_get_mono_fast_ns() };
+        add(&self.c.rx_poll_ns, t1.wrapping_sub(t0));
         done
     }
 
@@ -753,14 +783,17 @@ impl<R: RxRing, T: TxRing, P: PagePool> NetOps for Queue<R, T, P> {
             if tx.ring.post(TxToken::frame(f), data.cast(), len).is_err() {
                 break;
             }
+            tx.unrung = true;
             sent += 1;
         }
         // CAST: at most `frames.len()`, an `int` of the caller.
         add(&self.c.tx_xdp_xmit, sent as u64);
         add(&self.c.tx_xdp_xmit_err, (frames.len() - sent) as u64);
-        if flags & nb::XDP_XMIT_FLUSH != 0 && sent > 0 {
-            tx.ring.doorbell();
-            inc(&self.c.tx_doorbells);
+        // The caller flushes once per poll: what earlier calls of this
+        // poll posted without the flag goes too, even if this one sent
+        // nothing (a full ring).
+        if flags & nb::XDP_XMIT_FLUSH != 0 {
+            self.tx_doorbell(tx);
         }
         // CAST: as above.
         Ok(sent as i32)

@@ -40,6 +40,9 @@ pub(crate) trait RxRing: Send {
     /// A posted buffer the device will not complete (after it was reset):
     /// its slot; `None` when none is left.
     fn reclaim(&mut self) -> Option<u32>;
+    /// The netdev went up (after the first refill) or down (NAPI already
+    /// disabled): a device that sends on its own starts or stops.
+    fn set_up(&mut self, _up: bool) {}
 }
 
 /// The TX ring of a device. Used with the netdev's TX queue lock held.

@@ -1,0 +1,254 @@
+# The XDP verdicts and the driver's behaviour under them, for any backend
+# of the XDP RX core (tests/guest/xdp-driver.sh: virtio_xdp fed by the
+# host-side generator; tests/guest/xdp-sim.sh: xdp_cqsim's simulated NIC
+# as the sender). The backend sources it, then, once its NIC is up, calls
+# xdp_actions with these defined:
+#
+#   NIC         the netdev under test (with 10.0.2.2 or 10.0.3.2 on it)
+#   N           frames per case
+#   POOL        rs or c; POOL_STATS the pool's debugfs stats file
+#   DRV_MOD     the driver's module
+#   send N [ARGS]       N frames to NIC; sets $sent (the sender's count)
+#   send_for SECS [ARGS] frames to NIC for SECS seconds; sets $sent
+#   back_reset, back_wait N  the sender's count of frames sent back to it:
+#                       back_wait sets $back and $swapped (MACs swapped)
+#   bg_start SECS, bg_finish  traffic in the background; bg_finish sets
+#                       bg_ok=1 when it ended as it should
+#
+# Every count is checked against a side other than the driver: the
+# sender's, IPv4 InReceives, a UDP socket, the xdp tracepoints.
+
+ok=0
+check() {
+	local what=$1; shift
+	if "$@"; then echo "check ok: $what"; else echo "check FAILED: $what"; ok=1; fi
+}
+done_step() { local r=$ok; ok=0; return $r; }
+# xs DEV COUNTER: a counter of ethtool -S.
+xs() { $ETHTOOL -S $1 | awk -v k="$2:" '$1 == k { print $2; f = 1 } END { if (!f) print "none" }'; }
+stat_of() { cat /sys/class/net/$1/statistics/$2; }
+snmp() { awk -v t="$1:" -v k="$2" '$1 == t && !h { for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next }
+	$1 == t && h { print $c[k] }' /proc/net/snmp; }
+in_ns() { nsenter -t $NS -n "$@"; }
+# The peer's rx_packets (sysfs shows the first namespace: /proc/net/dev
+# follows the reader's).
+peer_rx() { in_ns awk -v d="$P:" '$1 == d { print $3 }' /proc/net/dev; }
+xdp_off() { $IP link set dev $1 xdpdrv off; }
+# xdp_on DEV PROG: attach, or replace atomically (-force) what is there.
+xdp_on() { $IP -force link set dev $1 xdpdrv obj $BPF/xdp_$2.o sec xdp; }
+trace_count() { grep -c "$1" $TRACE/trace; }
+
+# --- the verdicts --------------------------------------------------------------
+act_drop() {
+	local a0 in0
+	xdp_on $NIC drop || return 1
+	a0=$(xs $NIC rx_xdp_drop) in0=$(snmp Ip InReceives)
+	send $N || return 1
+	sleep 0.5
+	d=$(($(xs $NIC rx_xdp_drop) - a0)) din=$(($(snmp Ip InReceives) - in0))
+	echo "sent $sent; rx_xdp_drop +$d; IPv4 InReceives +$din"
+	check "the sender sent them all" [ "$sent" = $N ]
+	check "rx_xdp_drop counts every frame sent" [ $d = $N ]
+	check "none reached the IPv4 stack" [ $din = 0 ]
+	xdp_off $NIC
+	done_step
+}
+# The pool's own counters in debugfs, for either pool.
+pool_debugfs() {
+	local f=$POOL_STATS
+	cat $f || return 1
+	check "the pool's debugfs file counts fast allocations" \
+		[ "$(awk '$1 == "alloc_fast" { print $2 }' $f)" -gt 0 ]
+	check "... and direct recycles" [ "$(awk '$1 == "recycle_cached" { print $2 }' $f)" -gt 0 ]
+	done_step
+}
+
+act_pass() {
+	local in0 u0 PN=${PASS_N:-$N}
+	xdp_on $NIC pass || return 1
+	(timeout 20 $NC -u -l 9 >/tmp/pass.rx) &
+	sleep 0.5
+	in0=$(snmp Ip InReceives) u0=$(snmp Udp InDatagrams) b0=$(snmp Udp RcvbufErrors)
+	# Paced so that the socket's reader keeps up (mostly: a datagram the
+	# socket had no room for is counted by UDP as RcvbufErrors).
+	send $PN dport=9 rate=${PASS_RATE:-10000} || return 1
+	sleep 1
+	din=$(($(snmp Ip InReceives) - in0)) du=$(($(snmp Udp InDatagrams) - u0))
+	db=$(($(snmp Udp RcvbufErrors) - b0)) bytes=$(wc -c </tmp/pass.rx)
+	echo "sent $sent; IPv4 InReceives +$din; UDP InDatagrams +$du, RcvbufErrors +$db; $bytes bytes read; rx_xdp_pass $(xs $NIC rx_xdp_pass)"
+	check "every frame reached IPv4" [ $din -ge $PN -a $din -le $((PN + 20)) ]
+	check "every datagram reached the UDP socket" [ $((du + db)) = $PN ]
+	check "the socket read the 18-byte payload of each datagram it queued" [ $bytes = $((du * 18)) ]
+	check "the socket queued at least 90% of them" [ $du -ge $((PN * 9 / 10)) ]
+	xdp_off $NIC
+	done_step
+}
+
+# tx_round N ARGS...: N frames through XDP_TX; sets sent, back, swapped,
+# dt (tx_xdp_tx) and dfull (dropped for a full TX ring).
+tx_round() {
+	local n=$1 t0 f0 r; shift
+	back_reset
+	t0=$(xs $NIC tx_xdp_tx) f0=$(xs $NIC rx_xdp_tx_full)
+	send $n "$@" || return 1
+	back_wait $n
+	dt=$(($(xs $NIC tx_xdp_tx) - t0)) dfull=$(($(xs $NIC rx_xdp_tx_full) - f0))
+	echo "sent $sent; back $back, MAC-swapped $swapped; tx_xdp_tx +$dt; dropped, TX ring full +$dfull"
+}
+act_tx() {
+	xdp_on $NIC tx || return 1
+	# Paced below what the guest can bounce: every frame comes back.
+	tx_round $N rate=${TX_RATE:-20000} || return 1
+	check "paced: every frame came back to the sender with its MACs swapped" [ "$swapped" = $N ]
+	check "paced: nothing else came back" [ "$back" = $N ]
+	check "paced: tx_xdp_tx counts them" [ $dt = $N ]
+	# As fast as the generator can: a full TX ring drops, and counts.
+	tx_round $N || return 1
+	check "flat out: the sender got back exactly what the driver sent" [ "$swapped" = $dt ]
+	check "flat out: sent = bounced + dropped for a full ring" [ $((dt + dfull)) = $N ]
+	xdp_off $NIC
+	done_step
+}
+
+# exception NAME COUNTER PATTERN: a verdict that drops, counts and traces.
+exception() {
+	local c0 in0 t
+	echo 1 >$TRACE/events/xdp/xdp_exception/enable
+	echo >$TRACE/trace
+	xdp_on $NIC $1 || return 1
+	c0=$(xs $NIC $2) in0=$(snmp Ip InReceives)
+	send $N || return 1
+	sleep 0.5
+	d=$(($(xs $NIC $2) - c0)) din=$(($(snmp Ip InReceives) - in0)) t=$(trace_count "$3")
+	echo "sent $sent; $2 +$d; IPv4 InReceives +$din; xdp_exception events $t"
+	check "$2 counts every frame" [ $d = $N ]
+	check "none reached the stack" [ $din = 0 ]
+	check "one xdp_exception event per frame" [ $t = $N ]
+	echo 0 >$TRACE/events/xdp/xdp_exception/enable
+	xdp_off $NIC
+	done_step
+}
+ret42() {
+	exception ret42 rx_xdp_invalid "action=0x2a" || ok=1
+	check "the invalid action is reported" dmesg | grep -q "Illegal XDP return value 42"
+	done_step
+}
+
+# The room the driver reserves: the adjust helpers work within it and fail
+# past it (each program aborts when a helper does not behave so).
+adjust() {
+	local a0 in0
+	xdp_on $NIC $1 || return 1
+	a0=$(xs $NIC rx_xdp_aborted) in0=$(snmp Ip InReceives)
+	send 2000 || return 1
+	sleep 0.5
+	da=$(($(xs $NIC rx_xdp_aborted) - a0)) din=$(($(snmp Ip InReceives) - in0))
+	echo "$1: aborted +$da; IPv4 InReceives +$din"
+	check "$1: the helpers behaved (nothing aborted)" [ $da = 0 ]
+	check "$1: every frame reached the stack" [ $din -ge 2000 ]
+	xdp_off $NIC
+	done_step
+}
+
+# --- bad input ------------------------------------------------------------------------
+bad() {
+	local kind=$1 counter=$2 size=$3 c0
+	xdp_on $NIC pass || return 1
+	c0=$(xs $NIC $counter)
+	send 500 kind=$kind size=$size || return 1
+	sleep 0.5
+	d=$(($(xs $NIC $counter) - c0))
+	echo "$kind size $size: $counter +$d"
+	check "$kind frames dropped and counted as $counter" [ $d = 500 ]
+	xdp_off $NIC
+	done_step
+}
+# --- under traffic: replace, detach, link down/up, unbind ----------------------
+under_traffic() {
+	bg_start 6
+	for i in 1 2 3 4 5; do
+		xdp_on $NIC drop
+		xdp_on $NIC pass
+		xdp_on $NIC tx
+		sleep 0.2
+	done
+	xdp_off $NIC
+	$IP link set $NIC down
+	sleep 0.2
+	$IP link set $NIC up
+	xdp_on $NIC drop
+	bg_finish
+	check "the background send finished" [ "$bg_ok" = 1 ]
+	xdp_off $NIC
+	send 1000 || ok=1
+	check "the NIC still receives after all that" [ "$sent" = 1000 ]
+	done_step
+}
+# --- allocation failures in the RX refill -------------------------------------------
+# fail_function on the pool's page allocation (the native pool's bulk
+# allocation in the shim, the kernel pool's page_pool_alloc_netmems()).
+refill_fail() {
+	local fn f0 a0 p0
+	FF=/sys/kernel/debug/fail_function
+	if [ "$POOL" = c ]; then fn=page_pool_alloc_netmems; else fn=pkrs_alloc_pages_bulk_node; fi
+	# XDP_PASS of frames above copybreak: the pages go to the stack, so
+	# every refill needs new ones.
+	xdp_on $NIC pass || return 1
+	echo $fn >$FF/inject || { echo "cannot inject into $fn"; return 1; }
+	echo 0 >$FF/$fn/retval
+	echo N >$FF/task-filter
+	echo 100 >$FF/probability
+	echo -1 >$FF/times
+	echo 0 >$FF/verbose
+	f0=$(xs $NIC rx_alloc_fail) p0=$(xs $NIC rx_packets) e0=$(xs $NIC rx_no_buffer)
+	send_for 2 size=1000
+	sent1=$sent
+	echo >$FF/inject
+	df=$(($(xs $NIC rx_alloc_fail) - f0)) dp=$(($(xs $NIC rx_packets) - p0))
+	de=$(($(xs $NIC rx_no_buffer) - e0))
+	echo "while failing: rx_packets +$dp, rx_alloc_fail +$df, rx_no_buffer +$de"
+	check "refills failed and were counted" [ $df -gt 0 ]
+	check "the ring ran dry (polls with no buffer posted), counted" [ $de -gt 0 ]
+	sleep 0.5
+	xdp_off $NIC
+	xdp_on $NIC drop
+	a0=$(xs $NIC rx_xdp_drop)
+	send 2000 || ok=1
+	sleep 0.5
+	d=$(($(xs $NIC rx_xdp_drop) - a0))
+	echo "after: sent $sent, rx_xdp_drop +$d; rx_alloc_fail $(xs $NIC rx_alloc_fail) rx_no_buffer $(xs $NIC rx_no_buffer)"
+	# Frames the sender still held when the failures stopped arrive now.
+	check "after the failures, every frame is received again: none lost in all" \
+		[ $((dp + d)) = $((sent1 + 2000)) ]
+	xdp_off $NIC
+	done_step
+}
+
+# rmmod while XDP_TX bounces frames (pages in both rings and in flight).
+rmmod_under_traffic() {
+	xdp_on $NIC tx
+	bg_start 3
+	sleep 1
+	rmmod $DRV_MOD
+	rc=$?
+	bg_finish
+	check "rmmod under traffic succeeded" [ $rc = 0 ]
+	check "the module is gone" sh -c "! grep -q '^$DRV_MOD ' /proc/modules"
+	done_step
+}
+
+# xdp_actions: the steps above, in order (the backend calls it once its
+# NIC is up and its hooks are defined).
+xdp_actions() {
+	step xdp.drop act_drop
+	step pool.debugfs pool_debugfs
+	step xdp.pass act_pass
+	step xdp.tx act_tx
+	step xdp.aborted exception aborted rx_xdp_aborted "action=ABORTED"
+	step xdp.ret42 ret42
+	for a in head_past head_ok tail meta; do step xdp.$a adjust $a; done
+	step bad.runt bad runt rx_runt 10
+	step bad.oversize bad oversize rx_oversize 2000
+	step load.replace under_traffic
+	step fail.refill refill_fail
+}

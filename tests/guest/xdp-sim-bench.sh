@@ -1,0 +1,90 @@
+# The XDP benchmark on the simulated CQ NIC (make run BENCH=xdp_sim): the
+# XDP RX core with no emulated device in the way. The NIC's device thread
+# (on another CPU) sends as fast as the ring takes frames; per pool and
+# case, in one boot, cases alternated, several runs. One line per run, as
+# tests/guest/xdp-bench.sh's, for pkrs-check xdp-report:
+#
+#   @@XDP-BENCH driver=D mode=M case=C run=R sent=N rx=N back=N fwd=N ns=N gns=N
+#
+# sent: frames the device completed, rx: the driver's rx_packets, back:
+# frames the device took back from the XDP SQ (XDP_TX), fwd: frames
+# cqsim1's device sent (XDP_REDIRECT out of it), ns: guest ns of the send,
+# gns: ns the NAPI polls took (the driver's rx_poll_ns): per frame, the
+# driver's cost alone (instructions with ICOUNT=1).
+#
+# Environment: XB_DRIVERS (default "rs c rs-floor rs/generic c/generic"),
+# XB_CASES ("none drop drop_read tx pass redirect"), XB_RUNS (5), XB_COUNT
+# (frames per run, 200000). $BPF: the tests' programs, $XDP_BIN: the
+# samples' tools.
+. /lib.sh
+
+IP=/usr/bin/ip
+ETHTOOL=/usr/sbin/ethtool
+NC=/usr/bin/nc.openbsd
+REDIRECT=$XDP_BIN/xdp_redirect_map
+DRIVERS=${XB_DRIVERS:-rs c rs-floor rs/generic c/generic}
+CASES=${XB_CASES:-none drop drop_read tx pass redirect}
+RUNS=${XB_RUNS:-5}
+COUNT=${XB_COUNT:-200000}
+DBG=/sys/kernel/debug/xdp_cqsim
+CTL=$DBG/cqsim0/ctl
+
+echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6
+echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6
+mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+gns() { awk '{ printf "%.0f\n", $1 * 1e9 }' /proc/uptime; }
+xs() { $ETHTOOL -S $1 | awk -v k="$2:" '$1 == k { print $2 }'; }
+hwc() { awk -v k="$1" '{ for (i = 1; i <= NF; i++) { split($i, a, "="); if (a[1] == k) print a[2] } }' ${2:-$CTL}; }
+
+attach_driver() {
+	case $1 in
+	rs | c) insmod $PKRS_MODS/xdp_cqsim.ko pool=$1 ;;
+	rs-floor) insmod $PKRS_MODS/xdp_cqsim.ko pool=rs floor=1 ;;
+	esac || return 1
+	$IP addr add 10.0.3.2/24 dev cqsim0
+	$IP link set cqsim0 up
+	$IP link set cqsim1 up
+	sleep 0.3
+}
+
+run_case() { # DRIVER MODE CASE RUN
+	local d=$1 mode=$2 c=$3 run=$4 s0 s1 p0 p1 n0 n1 t0 t1 b0 f0 bgpid= redir=
+	case $c in
+	none) ;;
+	redirect)
+		[ $mode = generic ] && redir=--skb-mode
+		$REDIRECT --dev cqsim0 --redirect-dev cqsim1 $redir >/tmp/redir.out 2>&1 &
+		bgpid=$!
+		sleep 1.5 ;;
+	*) $IP -force link set dev cqsim0 xdp$mode obj $BPF/xdp_$c.o sec xdp || return 1 ;;
+	esac
+	if [ "$c" = pass ]; then
+		$NC -u -l 9 >/dev/null &
+		bgpid=$!
+	fi
+	sleep 0.2
+	s0=$(hwc rx_sent) p0=$(xs cqsim0 rx_packets) n0=$(xs cqsim0 rx_poll_ns)
+	b0=$(hwc tx_sent) f0=$(hwc tx_sent $DBG/cqsim1/ctl) t0=$(gns)
+	echo "send count=$COUNT size=64" >$CTL
+	while [ "$(hwc pending)" != 0 ]; do sleep 0.05; done
+	t1=$(gns)
+	sleep 0.2
+	s1=$(hwc rx_sent) p1=$(xs cqsim0 rx_packets) n1=$(xs cqsim0 rx_poll_ns)
+	echo "@@XDP-BENCH driver=$d mode=$mode case=$c run=$run sent=$((s1 - s0)) rx=$((p1 - p0)) back=$(($(hwc tx_sent) - b0)) fwd=$(($(hwc tx_sent $DBG/cqsim1/ctl) - f0)) ns=$((t1 - t0)) gns=$((n1 - n0))"
+	[ -n "$bgpid" ] && { kill $bgpid; wait $bgpid 2>/dev/null; }
+	case $c in none | redirect) ;; *) $IP link set dev cqsim0 xdp$mode off ;; esac
+}
+
+for run in $(seq $RUNS); do
+	for dm in $DRIVERS; do
+		d=${dm%%/*} mode=drv
+		[ "$dm" != "$d" ] && mode=generic
+		attach_driver $d || { echo "cannot load xdp_cqsim for $d"; continue; }
+		for c in $CASES; do
+			[ $d = rs-floor ] && [ $c != none ] && continue
+			run_case $d $mode $c $run
+		done
+		rmmod xdp_cqsim
+	done
+done
+echo "@@XDP-BENCH-END"

@@ -1,0 +1,193 @@
+# The XDP RX core on its second backend: xdp_cqsim's simulated
+# completion-queue NICs (cqsim0, cqsim1), pool $POOL. The NIC's
+# "hardware" is the sender: its device thread writes the frames into the
+# posted buffers and counts what comes back on the XDP send queue; the
+# shared steps of tests/guest/xdp-lib.sh run against it as against
+# virtio_xdp, then the backend's own: ring wraps, a full CQ and a full
+# XDP SQ, REDIRECT between the two NICs, rmmod under traffic, leaks.
+. /lib.sh
+. /xdp-lib.sh
+
+IP=/usr/bin/ip
+ETHTOOL=/usr/sbin/ethtool
+NC=/usr/bin/nc.openbsd
+REDIRECT=$XDP_BIN/xdp_redirect_map
+N=${N:-20000}
+TRACE=/sys/kernel/tracing
+DRV_MOD=xdp_cqsim
+DBG=/sys/kernel/debug/xdp_cqsim
+
+echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6
+echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6
+mount -t tracefs nodev $TRACE 2>/dev/null
+mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+errs0=$(dma_api_errors)
+
+# up: the module loaded with ARGS, cqsim0 (10.0.3.2) and cqsim1 up.
+up() {
+	insmod $PKRS_MODS/xdp_cqsim.ko pool=$POOL "$@" || return 1
+	NIC=cqsim0 POOL_STATS=$DBG/cqsim0-rx0/stats CTL=$DBG/cqsim0/ctl
+	$IP addr add 10.0.3.2/24 dev cqsim0 &&
+		$IP link set cqsim0 up && $IP link set cqsim1 up
+}
+step sim.load up
+step sim.info sh -c "$ETHTOOL -i cqsim0 | tee /dev/stderr | grep -q '^driver: xdp_cqsim$'"
+
+# hwc NAME [CTL]: a counter of the device (its ctl file).
+hwc() { awk -v k="$1" '{ for (i = 1; i <= NF; i++) { split($i, a, "="); if (a[1] == k) print a[2] } }' ${2:-$CTL}; }
+# The device takes count, size, kind, rate and flows; the generator's
+# other settings (addresses, ports) have no meaning here.
+dev_args() {
+	local a out=
+	for a in "$@"; do
+		case $a in count=* | size=* | kind=* | rate=* | flows=*) out="$out $a" ;; esac
+	done
+	echo "$out"
+}
+# wait_sent [SECS]: until the device has nothing pending (20 s at most).
+wait_sent() {
+	local i=0 max=$((${1:-20} * 10))
+	while [ "$(hwc pending)" != 0 ]; do
+		i=$((i + 1))
+		[ $i -gt $max ] && { echo "the device still has $(hwc pending) frames pending"; return 1; }
+		sleep 0.1
+	done
+}
+# The backend's part of tests/guest/xdp-lib.sh: the device sends.
+send() {
+	local n=$1 s0 d0 r; shift
+	s0=$(hwc rx_sent) d0=$(($(hwc rx_out_of_buffer) + $(hwc rx_cq_full)))
+	echo "send count=$n size=60 $(dev_args "$@")" >$CTL || return 1
+	wait_sent || return 1
+	sleep 0.2
+	sent=$(($(hwc rx_sent) - s0)) r=$(($(hwc rx_out_of_buffer) + $(hwc rx_cq_full) - d0))
+	echo "device: sent $sent, dropped $r"
+}
+send_for() {
+	local secs=$1 s0; shift
+	s0=$(hwc rx_sent)
+	echo "send count=1000000000 size=60 $(dev_args "$@")" >$CTL || return 1
+	sleep $secs
+	echo stop >$CTL
+	sleep 0.2
+	sent=$(($(hwc rx_sent) - s0))
+	echo "device: sent $sent in $secs s"
+}
+back_reset() { tx0=$(hwc tx_sent) sw0=$(hwc tx_swapped); }
+back_wait() {
+	local i=0
+	while [ $(($(hwc tx_sent) - tx0)) -lt $1 ] && [ $i -lt 50 ]; do
+		i=$((i + 1))
+		sleep 0.1
+	done
+	back=$(($(hwc tx_sent) - tx0)) swapped=$(($(hwc tx_swapped) - sw0))
+	echo "device: got back $back, MAC-swapped $swapped"
+}
+bg_start() {
+	echo "send count=1000000000 size=60" >$CTL
+	(sleep $1; [ -e $CTL ] && echo stop >$CTL) &
+	bg=$!
+}
+bg_finish() {
+	wait $bg
+	bg_ok=0
+	[ -e $CTL ] && [ "$(hwc pending)" = 0 ] && bg_ok=1
+}
+
+xdp_actions
+
+# --- what is the backend's own ---------------------------------------------------------
+# REDIRECT through a devmap from cqsim0 out of cqsim1, whose device counts
+# what it sends.
+# redirect_round N ARGS: sets dt (cqsim1's device sent), dx, dxe (cqsim1's
+# ndo_xdp_xmit sent and refused).
+redirect_round() {
+	local t0 x0 e0 pid n=$1; shift
+	t0=$(hwc tx_sent $DBG/cqsim1/ctl) x0=$(xs cqsim1 tx_xdp_xmit) e0=$(xs cqsim1 tx_xdp_xmit_err)
+	$REDIRECT --dev cqsim0 --redirect-dev cqsim1 --sec 60 >/tmp/redir.out 2>&1 &
+	pid=$!
+	sleep 1.5
+	send $n "$@" || { kill $pid; return 1; }
+	sleep 0.5
+	kill -TERM $pid
+	wait $pid
+	rc=$?
+	grep -v '^XDP_REDIRECT ' /tmp/redir.out
+	check "the tool exited 0" [ $rc = 0 ]
+	dt=$(($(hwc tx_sent $DBG/cqsim1/ctl) - t0))
+	dx=$(($(xs cqsim1 tx_xdp_xmit) - x0)) dxe=$(($(xs cqsim1 tx_xdp_xmit_err) - e0))
+	echo "sent $sent; cqsim1 ndo_xdp_xmit sent +$dx, refused +$dxe; cqsim1's device sent +$dt"
+}
+sim_redirect() {
+	redirect_round $N rate=20000 || return 1
+	check "paced: every frame redirected left through cqsim1's ndo_xdp_xmit and was sent" [ $dt = $N ]
+	redirect_round $N || return 1
+	check "flat out: sent + refused (full SQ) = every frame redirected" [ $((dx + dxe)) = $N ]
+	check "flat out: cqsim1's device sent what its ndo_xdp_xmit took" [ $dt = $dx ]
+	done_step
+}
+step sim.redirect sim_redirect
+step sim.rmmod rmmod_under_traffic
+
+# A full CQ: a CQ of 16 for a ring of 256, the device at a rate it cannot
+# hold (a real NIC then drops): every frame is received or counted as
+# dropped by the device, none lost.
+cq_full() {
+	local p0
+	up cq=16 || return 1
+	xdp_on $NIC drop || return 1
+	p0=$(xs $NIC rx_packets)
+	echo "send count=$N size=60 rate=10000000" >$CTL
+	wait_sent || return 1
+	sleep 0.3
+	cat $CTL
+	rx=$(($(xs $NIC rx_packets) - p0)) s=$(hwc rx_sent) full=$(hwc rx_cq_full) oob=$(hwc rx_out_of_buffer)
+	echo "driver rx_packets +$rx; device sent $s, CQ full $full, out of buffer $oob"
+	check "some frames met a full CQ" [ $full -gt 0 ]
+	check "the driver received exactly what the device completed" [ $rx = $s ]
+	check "sent + dropped = every frame" [ $((s + full + oob)) = $N ]
+	xdp_off $NIC
+	rmmod xdp_cqsim
+	done_step
+}
+step sim.cq_full cq_full
+# A full XDP SQ: 16 entries, XDP_TX as fast as the device sends.
+sq_full() {
+	up sq=16 || return 1
+	xdp_on $NIC tx || return 1
+	back_reset
+	f0=$(xs $NIC rx_xdp_tx_full)
+	send $N || return 1
+	back_wait 1
+	dt=$(xs $NIC tx_xdp_tx) df=$(($(xs $NIC rx_xdp_tx_full) - f0))
+	echo "sent $sent; tx_xdp_tx $dt; dropped, SQ full $df; device got back $back, swapped $swapped"
+	check "some XDP_TX frames met a full SQ" [ $df -gt 0 ]
+	check "XDP_TX sent + dropped = every frame" [ $((dt + df)) = $N ]
+	check "the device got back exactly the frames sent, MAC-swapped" [ $swapped = $dt -a $back = $dt ]
+	xdp_off $NIC
+	rmmod xdp_cqsim
+	done_step
+}
+step sim.sq_full sq_full
+
+# Two load/traffic/unload cycles after a first leave the free pages.
+leak_cycle() {
+	up || return 1
+	for p in pass tx drop; do
+		xdp_on $NIC $p
+		send 5000 size=1000 >/dev/null
+	done
+	xdp_off $NIC
+	send 5000 size=1000 >/dev/null
+	rmmod xdp_cqsim
+}
+leak_cycles() {
+	leak_cycle || return 1
+	local free0
+	free0=$(free_pages)
+	leak_cycle && leak_cycle || return 1
+	leak_check $free0 48
+}
+step sim.leak leak_cycles
+[ "${DMA_DEBUG:-0}" = 1 ] && step sim.dma_errors dma_api_errors_still "$errs0"
+echo "@@PKRS-MODULES-LEFT $(grep -c xdp_cqsim /proc/modules)"
