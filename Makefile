@@ -4,9 +4,13 @@
 #
 #   make [kbuildkdir=DIR]   build the modules enabled in .config against DIR
 #                           (aliases: kbuilddir=DIR, KDIR=DIR)
-#   make run [BENCH=mods] [BENCH_ARGS=params] [ICOUNT=1]
-#                           set up, build, boot the test box, run the benchmark
+#   make run [BENCH=mods] [BENCH_ARGS=params] [ICOUNT=1] [PKRS_BENCH_RUNS=N]
+#            [RUN_LOG=file] set up, build, boot the test box, run the benchmarks
+#                           (each N times, default 3), print their summary
 #                           (BENCH=xdp: the XDP benchmark, generator outside)
+#   make reports [RUN_LOGS=logs] [XDP_LOGS=logs]
+#                           the documentation's reports (Documentation/reports/)
+#                           from these logs, or from new runs
 #   make upstream-bench     build the kernel's C page_pool bench (bench_page_pool)
 #   make samples            build samples/bpf: the XDP programs (clang) and
 #                           their Rust tools (same as make -C samples/bpf)
@@ -56,6 +60,7 @@ module_config = $(shell sed -n 's/^\(CONFIG_[A-Z0-9_]*=[ymn]\)[[:space:]]*$$/\1/
 kbuild = $(MAKE) -C $(kdir) M=$(CURDIR) $(if $(LLVM),LLVM=$(LLVM)) $(module_config)
 
 .PHONY: all modules clean install rust-analyzer kernel-tree setup check-kdir run test upstream-bench
+.PHONY: reports
 .PHONY: samples html
 .PHONY: push_remote clean_remote
 
@@ -123,23 +128,68 @@ html:
 # BENCH="mod ..." picks the benchmarks, BENCH_ARGS="param=value ..." their
 # parameters; ICOUNT=1 times by instruction count (qemu -icount shift=0).
 # BENCH=xdp is the XDP benchmark (scripts/xdp-bench.sh; BENCH_ARGS takes
-# its XB_NAME=VALUE settings).
+# its XB_NAME=VALUE settings), BENCH=xdp_sim the same on the simulated CQ
+# NIC (xdp_cqsim).
 # The upstream bench_page_pool is in the test box when the tree has it.
+# Each module is loaded PKRS_BENCH_RUNS times (default 3) once the box has
+# settled; the console log (every raw line) is kept in RUN_LOG, by default
+# a new file in $(PKRS_CACHE)/runs/, and the run ends with its summary
+# (pkrs-check run-report: medians, spread, ratios) and the log's path.
 BENCH ?= page_pool_bench bench_page_pool page_bench01
+PKRS_BENCH_RUNS ?= 3
+pkrs_check := tools/pkrs-check/target/release/pkrs-check
 run:
 	scripts/setup-host.sh
 	scripts/kernel-tree.sh >/dev/null
 	+$(MAKE) modules
 ifeq ($(BENCH),xdp)
-	scripts/xdp-bench.sh --kdir "$(kdir)" $(if $(ICOUNT),--icount) $(BENCH_ARGS)
+	scripts/xdp-bench.sh --kdir "$(kdir)" $(if $(ICOUNT),--icount) $${RUN_LOG:+--log "$$RUN_LOG"} $(BENCH_ARGS)
 else
+	cd tools/pkrs-check && cargo build -q --release
 	ko=$$($(upstream_bench)) || \
 		{ ko=; echo "make run: continuing without the upstream bench_page_pool"; }; \
+	log=$${RUN_LOG:-$(PKRS_CACHE)/runs/run-$$(date +%Y%m%d-%H%M%S)$(if $(ICOUNT),-icount).log}; \
+	mkdir -p "$$(dirname "$$log")" && \
 	scripts/testbox.sh --kdir "$(kdir)" --scenario tests/guest/run-bench.sh $(if $(ICOUNT),--icount) \
-		$${ko:+--ko "$$ko"} --env PKRS_BENCH="$$PKRS_BENCH" --env PKRS_BENCH_ARGS="$$PKRS_BENCH_ARGS"
+		$${ko:+--ko "$$ko"} --env PKRS_BENCH="$$PKRS_BENCH" --env PKRS_BENCH_ARGS="$$PKRS_BENCH_ARGS" \
+		--env PKRS_BENCH_RUNS="$$PKRS_BENCH_RUNS" --env PKRS_ICOUNT=$(if $(ICOUNT),1,0) \
+		--timeout 1800 --log "$$log" || { echo "log: $$log"; exit 1; }; \
+	echo; rc=0; $(pkrs_check) run-report "$$log" || rc=1; echo "log: $$log"; exit $$rc
 endif
 run: export PKRS_BENCH = $(BENCH)
 run: export PKRS_BENCH_ARGS = $(BENCH_ARGS)
+run: export PKRS_BENCH_RUNS := $(PKRS_BENCH_RUNS)
+run: export RUN_LOG := $(RUN_LOG)
+
+# The documentation's reports: Documentation/reports/generated.rst and the
+# generated-*.rst and generated-*.svg files it shows (pkrs-check
+# docs-report), from the make run logs of RUN_LOGS and the XDP benchmark
+# logs of XDP_LOGS, or, for a list not given, from new runs kept in
+# $(PKRS_CACHE)/runs/: make run BENCH="$(REPORT_BENCH)" and the XDP
+# benchmark, each without and with ICOUNT=1.
+REPORT_BENCH := page_pool_bench bench_page_pool page_bench01 page_bench04_bulk
+reports:
+	cd tools/pkrs-check && cargo build -q --release
+	set -e; runs=$$RUN_LOGS xdps=$$XDP_LOGS d="$(PKRS_CACHE)/runs"; \
+	if [ -z "$$runs" ]; then \
+		for ic in "" 1; do \
+			log=$$d/run-$$(date +%Y%m%d-%H%M%S)$${ic:+-icount}.log; \
+			$(MAKE) run BENCH="$(REPORT_BENCH)" BENCH_ARGS= ICOUNT=$$ic RUN_LOG="$$log"; \
+			runs="$$runs $$log"; \
+		done; \
+	fi; \
+	if [ -z "$$xdps" ]; then \
+		for ic in "" 1; do \
+			log=$$d/xdp-bench-$$(date +%Y%m%d-%H%M%S)$${ic:+-icount}.log; \
+			$(MAKE) run BENCH=xdp BENCH_ARGS= ICOUNT=$$ic RUN_LOG="$$log"; \
+			xdps="$$xdps $$log"; \
+		done; \
+	fi; \
+	set --; for l in $$runs; do set -- "$$@" --run "$$l"; done; \
+	for l in $$xdps; do set -- "$$@" --xdp "$$l"; done; \
+	$(pkrs_check) docs-report --out Documentation/reports "$$@"
+reports: export RUN_LOGS := $(RUN_LOGS)
+reports: export XDP_LOGS := $(XDP_LOGS)
 
 # Every test; ends with "N passed, N failed".
 test:

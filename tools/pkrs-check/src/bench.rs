@@ -155,7 +155,27 @@ pub fn parse_sum(line: &str) -> Result<Option<SumLine>, String> {
     }))
 }
 
+/// The result lines among `lines` (kernel log lines without their
+/// timestamps), in order; an error names the first malformed one.
+pub fn parse_lines<S: AsRef<str>>(lines: &[S]) -> Result<Vec<BenchLine>, String> {
+    let mut out = Vec::new();
+    for line in lines {
+        let line = line.as_ref();
+        if let Some(l) = parse_line(line).map_err(|e| format!("malformed line {line:?}: {e}"))? {
+            out.push(l);
+        }
+    }
+    Ok(out)
+}
+
 impl BenchLine {
+    /// Nanoseconds per element, with the decimals the line's intervals
+    /// give: `time_interval / invoke count` (the line's `<N>.<NNN> ns`
+    /// when the count is a multiple of 1000).
+    pub fn ns_per_elem(&self) -> f64 {
+        self.time_interval as f64 / self.invoked.max(1) as f64
+    }
+
     /// Checks that the fields agree with each other and that the counts
     /// that cannot be zero are not: the per-element figures are the
     /// intervals divided by the invocation count, the period is the
@@ -277,6 +297,15 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!((s.average, s.cpus, s.step), (27, 2, 0));
+    }
+
+    #[test]
+    fn parses_the_result_lines_among_others() {
+        let lines = ["m: WARN: running under a hypervisor", GOOD, "m: done"];
+        let l = parse_lines(&lines).unwrap();
+        assert_eq!(l.len(), 1);
+        assert_eq!(l[0].ns_per_elem(), 504.51932);
+        assert!(parse_lines(&[GOOD.replace("(step:0)", "(step:)")]).is_err());
     }
 
     #[test]

@@ -68,6 +68,24 @@ pub fn find_step<'a>(steps: &'a [Step], id: &str) -> Option<&'a Step> {
     steps.iter().find(|s| s.id == id)
 }
 
+/// The `@@PKRS-BOOTED <release> cpus=<N>` line the test box's `/init`
+/// prints: the kernel release and the CPU count. The console may put
+/// terminal escape codes (the firmware's screen reset) before it on the
+/// same line.
+pub fn booted(log: &str) -> Option<(String, u32)> {
+    log.lines().find_map(|l| {
+        let (_, rest) = l.split_once("@@PKRS-BOOTED ")?;
+        let mut w = rest.split_whitespace();
+        let release = w.next()?.to_string();
+        let cpus = w
+            .next()
+            .and_then(|c| c.strip_prefix("cpus="))
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        Some((release, cpus))
+    })
+}
+
 /// Whether a kernel log line reports a bug: a BUG or oops, a WARN_ON's
 /// "cut here" banner, a call trace, a bad page state, a DMA-API report, a
 /// lockdep splat, or the page_pool's own report of pages that never came
@@ -128,6 +146,14 @@ mod tests {
         assert!(!is_kernel_trouble(
             "[    1.2] m: Type:for_loop Per elem: 1 cycles(tsc)"
         ));
+    }
+
+    #[test]
+    fn finds_the_booted_line_behind_escape_codes() {
+        let log =
+            "SeaBIOS\nBooting from ROM..\x1bc\x1b[?7l\x1b[2J@@PKRS-BOOTED 7.2.13-pkrs cpus=2\nx\n";
+        assert_eq!(booted(log), Some(("7.2.13-pkrs".into(), 2)));
+        assert_eq!(booted("no boot line\n"), None);
     }
 
     #[test]

@@ -7,16 +7,22 @@
 //! pkrs-check ok LOG STEP [STEP...]
 //! pkrs-check logged LOG STEP TEXT...
 //! pkrs-check clean LOG
-//! pkrs-check xdp-report LOG
+//! pkrs-check xdp-report LOG [--check DRIVERS CASES EXACT]
+//! pkrs-check run-report LOG
+//! pkrs-check docs-report --out DIR [--run LOG]... [--xdp LOG]...
 //! ```
-//! Prints one line saying what failed and exits 1; exits 0 silently on success.
+//! Prints one line saying what failed and exits 1; exits 0 silently on
+//! success. The reports print what they made: `run-report` the summary of
+//! a `make run` log (exit 1 when a figure is missing), `docs-report` the
+//! files it wrote (see src/docs.rs).
 
-use pkrs_check::{bench, ktap, log, xdp};
+use pkrs_check::{bench, docs, ktap, log, report, xdp};
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 fn usage() -> String {
-    "usage: pkrs-check (bench|rejected|kunit|ok|logged) LOG STEP [options] | clean LOG | xdp-report LOG"
+    "usage: pkrs-check (bench|rejected|kunit|ok|logged) LOG STEP [options] | clean LOG | xdp-report LOG \
+     | run-report LOG | docs-report --out DIR [--run LOG]... [--xdp LOG]..."
         .into()
 }
 
@@ -177,8 +183,94 @@ fn check_kunit(step: &log::Step, args: &[String]) -> Result<(), String> {
     }
 }
 
+/// `run-report LOG`: the summary of a `make run` log; fails when a load
+/// or a figure is missing (after printing the summary).
+fn run_report(path: &str) -> Result<(), String> {
+    let text = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+    let f = report::Figures::parse(&String::from_utf8_lossy(&text))?;
+    print!("{}", report::report(&f));
+    if f.tests.is_empty() {
+        return Err(format!("{path}: no result line in a bench.<module> step"));
+    }
+    if !f.problems.is_empty() {
+        return Err(format!("{} figure(s) or load(s) missing", f.problems.len()));
+    }
+    Ok(())
+}
+
+/// The date of a file's last change, `YYYY-MM-DD` (UTC).
+fn mtime_date(path: &str) -> String {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| docs::civil_date((d.as_secs() / 86_400) as i64))
+        .unwrap_or_else(|| "unknown date".into())
+}
+
+/// `docs-report --out DIR [--run LOG]... [--xdp LOG]...`: the
+/// documentation's reports into DIR (see src/docs.rs).
+fn docs_report(args: &[String]) -> Result<(), String> {
+    let (mut out, mut runs, mut xdps) = (None, vec![], vec![]);
+    let mut quoted = vec!["pkrs-check docs-report".to_string()];
+    let name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let v = it.next().ok_or_else(usage)?;
+        let text = |v: &str| -> Result<String, String> {
+            let t = std::fs::read(v).map_err(|e| format!("{v}: {e}"))?;
+            Ok(String::from_utf8_lossy(&t).into_owned())
+        };
+        match a.as_str() {
+            "--out" => {
+                out = Some(v.clone());
+                // Quoted without the machine's directories.
+                let shown = match v.find("Documentation/") {
+                    Some(i) if v.starts_with('/') => v[i..].to_string(),
+                    _ if v.starts_with('/') => name(v),
+                    _ => v.clone(),
+                };
+                quoted.push(format!("--out {shown}"));
+            }
+            "--run" => {
+                runs.push(docs::RunLog::parse(v, &text(v)?, &mtime_date(v))?);
+                quoted.push(format!("--run {}", name(v)));
+            }
+            "--xdp" => {
+                xdps.push(docs::XdpLog::parse(v, &text(v)?, &mtime_date(v))?);
+                quoted.push(format!("--xdp {}", name(v)));
+            }
+            _ => return Err(usage()),
+        }
+    }
+    let out = out.ok_or_else(|| "docs-report: --out DIR is required".to_string())?;
+    if runs.is_empty() && xdps.is_empty() {
+        return Err("docs-report: no log (--run LOG, --xdp LOG)".into());
+    }
+    let files = docs::generate(&runs, &xdps, &quoted.join(" "));
+    std::fs::create_dir_all(&out).map_err(|e| format!("{out}: {e}"))?;
+    let old = std::fs::read_dir(&out).map_err(|e| format!("{out}: {e}"))?;
+    for e in old.flatten() {
+        let n = e.file_name().to_string_lossy().into_owned();
+        if docs::is_generated(&n) {
+            std::fs::remove_file(e.path()).map_err(|e| format!("{out}/{n}: {e}"))?;
+        }
+    }
+    for (n, body) in &files {
+        let p = format!("{out}/{n}");
+        std::fs::write(&p, body).map_err(|e| format!("{p}: {e}"))?;
+        println!("wrote {p}");
+    }
+    Ok(())
+}
+
 fn run(args: &[String]) -> Result<(), String> {
-    if let [cmd, path] = args {
+    match args {
+        [cmd, path] if cmd == "run-report" => return run_report(path),
+        [cmd, rest @ ..] if cmd == "docs-report" => return docs_report(rest),
+        _ => {}
+    }
+    if let [cmd, path, rest @ ..] = args {
         if cmd == "xdp-report" {
             // `xdp-report LOG`: the XDP benchmark's table, ratios and
             // xdp_result lines; fails when a run's two counts disagree by
@@ -190,6 +282,19 @@ fn run(args: &[String]) -> Result<(), String> {
             }
             let s = xdp::summarise(&runs);
             print!("{}", xdp::report(&s));
+            // --check DRIVERS CASES EXACT (comma lists): the short run of
+            // make test.
+            if let [flag, d, c, e] = rest {
+                if flag != "--check" {
+                    return Err(usage());
+                }
+                fn list(v: &str) -> Vec<&str> {
+                    v.split(',').filter(|x| !x.is_empty()).collect()
+                }
+                xdp::check(&s, &list(d), &list(c), &list(e))?;
+            } else if !rest.is_empty() {
+                return Err(usage());
+            }
             if let Some(x) = s.iter().find(|x| x.rx_off > 0.01) {
                 return Err(format!(
                     "{} {} {}: the receiving side's count is {:.1}% off the generator's",

@@ -23,6 +23,8 @@ pub struct Run {
     pub rx: u64,
     /// Frames that came back to the generator.
     pub back: u64,
+    /// Frames the peer NIC received (a redirect's), 0 when not given.
+    pub fwd: u64,
     pub ns: u64,
     /// Guest nanoseconds of the send (instructions with -icount shift=0).
     pub gns: u64,
@@ -54,6 +56,7 @@ pub fn parse_line(line: &str) -> Result<Option<Run>, String> {
         sent: n("sent")?,
         rx: n("rx")?,
         back: n("back")?,
+        fwd: if kv.contains_key("fwd") { n("fwd")? } else { 0 },
         ns: n("ns")?,
         gns: n("gns")?,
     };
@@ -100,6 +103,10 @@ pub struct Summary {
     pub rx_off: f64,
     /// Frames back per frame sent (XDP_TX), median.
     pub back_ratio: f64,
+    /// Frames the peer received per frame sent (XDP_REDIRECT), median.
+    pub fwd_ratio: f64,
+    /// Whether rx equalled sent in every run.
+    pub exact: bool,
 }
 
 /// Summaries in the order the cases first appear in the log.
@@ -129,6 +136,10 @@ pub fn summarise(runs: &[Run]) -> Vec<Summary> {
                 .iter()
                 .map(|r| r.back as f64 / r.sent.max(1) as f64)
                 .collect();
+            let mut fwd: Vec<f64> = g
+                .iter()
+                .map(|r| r.fwd as f64 / r.sent.max(1) as f64)
+                .collect();
             let rx_off = g
                 .iter()
                 .map(|r| (r.rx as f64 - r.sent as f64).abs() / r.sent.max(1) as f64)
@@ -148,6 +159,8 @@ pub fn summarise(runs: &[Run]) -> Vec<Summary> {
                 gns_per_pkt: median(&mut gns),
                 rx_off,
                 back_ratio: median(&mut back),
+                fwd_ratio: median(&mut fwd),
+                exact: g.iter().all(|r| r.rx == r.sent),
             }
         })
         .collect()
@@ -179,7 +192,7 @@ pub fn report(s: &[Summary]) -> String {
     for x in s {
         let _ = writeln!(
             o,
-            "{:<11} {:<7} {:<10} {:>10.0} {:>16} {:>9.0} {:>11.0} {:>5.1}% {:>5.2} {:>4}",
+            "{:<11} {:<7} {:<10} {:>10.0} {:>16} {:>9.0} {:>11.0} {:>5.1}% {:>5.2} {:>5.2} {:>4}",
             x.driver,
             x.mode,
             x.case,
@@ -189,6 +202,7 @@ pub fn report(s: &[Summary]) -> String {
             x.gns_per_pkt,
             x.rx_off * 100.0,
             x.back_ratio,
+            x.fwd_ratio,
             x.runs
         );
     }
@@ -252,12 +266,41 @@ pub fn report(s: &[Summary]) -> String {
     for x in s {
         let _ = writeln!(
             o,
-            "xdp_result driver={} mode={} case={} runs={} pps={:.0} pps_min={:.0} pps_max={:.0} ns_per_pkt={:.1} gns_per_pkt={:.1} rx_off={:.4} back_ratio={:.4}",
+            "xdp_result driver={} mode={} case={} runs={} pps={:.0} pps_min={:.0} pps_max={:.0} ns_per_pkt={:.1} gns_per_pkt={:.1} rx_off={:.4} back_ratio={:.4} fwd_ratio={:.4}",
             x.driver, x.mode, x.case, x.runs, x.pps, x.pps_min, x.pps_max, x.ns_per_pkt,
-            x.gns_per_pkt, x.rx_off, x.back_ratio
+            x.gns_per_pkt, x.rx_off, x.back_ratio, x.fwd_ratio
         );
     }
     o
+}
+
+/// Checks a short run for `make test`: every `drivers` × `cases` row is
+/// there (the floor only with the case `none`), and in every run of the
+/// cases `exact` the receiving side counted exactly the frames sent.
+pub fn check(
+    s: &[Summary],
+    drivers: &[&str],
+    cases: &[&str],
+    exact: &[&str],
+) -> Result<(), String> {
+    for d in drivers {
+        let (driver, mode) = d.split_once('/').unwrap_or((d, "drv"));
+        for c in cases {
+            if driver == "rs-floor" && *c != "none" {
+                continue;
+            }
+            let x = find(s, driver, mode, c).ok_or(format!("no figure for {d} {c}"))?;
+            if x.pps <= 0.0 {
+                return Err(format!("{d} {c}: no frame went through"));
+            }
+            if exact.contains(c) && !x.exact {
+                return Err(format!(
+                    "{d} {c}: the receiving side did not count exactly the frames sent"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -293,9 +336,25 @@ mod tests {
             sent,
             rx,
             back: sent / 2,
+            fwd: 0,
             ns: 1_000_000_000,
             gns: 2_000_000_000,
         }
+    }
+
+    #[test]
+    fn the_short_run_check() {
+        let runs = vec![
+            run("rs", "drv", "drop", 1, 300, 300),
+            run("rs", "drv", "tx", 1, 300, 299),
+            run("rs", "generic", "drop", 1, 100, 100),
+        ];
+        let s = summarise(&runs);
+        assert!(check(&s, &["rs", "rs/generic"], &["drop"], &["drop"]).is_ok());
+        // A missing row, an inexact count.
+        assert!(check(&s, &["c"], &["drop"], &[]).is_err());
+        assert!(check(&s, &["rs"], &["tx"], &["tx"]).is_err());
+        assert!(check(&s, &["rs"], &["tx"], &[]).is_ok());
     }
 
     #[test]
