@@ -15,8 +15,9 @@
 # devmap), gns: guest nanoseconds of the send (guest instructions with
 # ICOUNT=1).
 #
-# Environment: XB_DRIVERS (default "rs c virtio_net"; also rs-floor, rs-cb0
-# and c-cb0 (copybreak=0: every skb built around its page), and generic
+# Environment: XB_DRIVERS (default "rs c virtio_net"; also rs-floor, rs-cb256
+# and c-cb256 (copybreak=256: frames up to 256 bytes copied into an skb,
+# their page recycled), and generic
 # mode as rs/generic, c/generic, virtio_net/generic), XB_CASES
 # (default "none drop drop_read tx pass redirect"), XB_RUNS (5), XB_SECS
 # (2), XB_SIZE (frame size, 64). $BPF: the tests' XDP programs, $XDP_BIN
@@ -55,7 +56,7 @@ guest_ns() { date +%s%N 2>/dev/null | grep -E '^[0-9]+$' || gns; }
 attach_driver() {
 	case $1 in
 	rs | c) insmod $PKRS_MODS/virtio_xdp.ko pool=$1 && drv=virtio_xdp ;;
-	rs-cb0 | c-cb0) insmod $PKRS_MODS/virtio_xdp.ko pool=${1%-cb0} copybreak=0 && drv=virtio_xdp ;;
+	rs-cb256 | c-cb256) insmod $PKRS_MODS/virtio_xdp.ko pool=${1%-cb256} copybreak=256 && drv=virtio_xdp ;;
 	rs-floor) insmod $PKRS_MODS/virtio_xdp.ko pool=rs floor=1 && drv=virtio_xdp ;;
 	virtio_net) drv=virtio_net ;;
 	esac || return 1
@@ -118,7 +119,7 @@ for run in $(seq $RUNS); do
 		for c in $CASES; do
 			[ $d = rs-floor ] && [ $c != none ] && continue
 			# copybreak matters only to frames handed to the stack.
-			case $d in *-cb0) case $c in none | pass) ;; *) continue ;; esac ;; esac
+			case $d in *-cb256) case $c in none | pass) ;; *) continue ;; esac ;; esac
 			run_case $d $mode $c $run
 		done
 		detach_driver

@@ -256,14 +256,6 @@ leak_cycle() {
 	send 5000 size=1000 >/dev/null
 	rmmod virtio_xdp
 }
-# Two cycles measured after a first: a leak per load shows twice.
-leak_cycles() {
-	leak_cycle || return 1
-	local free0
-	free0=$(free_pages)
-	leak_cycle && leak_cycle || return 1
-	leak_check $free0 48
-}
 step drv.leak leak_cycles
 # On the debug kernel ($DMA_DEBUG=1): no DMA-API error in the whole run.
 [ "${DMA_DEBUG:-0}" = 1 ] && step drv.dma_errors dma_api_errors_still "$errs0"

@@ -14,6 +14,7 @@
 #                       back_wait sets $back and $swapped (MACs swapped)
 #   bg_start SECS, bg_finish  traffic in the background; bg_finish sets
 #                       bg_ok=1 when it ended as it should
+#   leak_cycle          (for leak_cycles) load, traffic, unload
 #
 # Every count is checked against a side other than the driver: the
 # sender's, IPv4 InReceives, a UDP socket, the xdp tracepoints.
@@ -235,6 +236,17 @@ rmmod_under_traffic() {
 	check "rmmod under traffic succeeded" [ $rc = 0 ]
 	check "the module is gone" sh -c "! grep -q '^$DRV_MOD ' /proc/modules"
 	done_step
+}
+
+# leak_cycles: the backend's leak_cycle (load, traffic through every path
+# that takes or frees pages, unload) once, then twice more measured: the
+# free pages come back (a leak per load shows twice).
+leak_cycles() {
+	leak_cycle || return 1
+	local free0
+	free0=$(free_pages)
+	leak_cycle && leak_cycle || return 1
+	leak_check $free0 48
 }
 
 # xdp_actions: the steps above, in order (the backend calls it once its

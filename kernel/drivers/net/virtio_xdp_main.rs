@@ -48,7 +48,7 @@ module! {
     license: "GPL",
     params: {
         copybreak: u32 {
-            default: 256,
+            default: 0,
             description: "Frames up to this many bytes passed to the stack are copied, \
                           their page recycled (0: never; at most 4096)",
         },

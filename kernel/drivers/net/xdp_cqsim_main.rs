@@ -10,7 +10,7 @@
 //!
 //! ```text
 //! insmod xdp_cqsim.ko [pool=rs|c] [nics=2] [rq=256] [cq=0] [sq=256]
-//!                     [copybreak=256] [floor=0] [irq_cpu=0] [hw_cpu=-1]
+//!                     [copybreak=0] [floor=0] [irq_cpu=0] [hw_cpu=-1]
 //! echo "send count=100000" >/sys/kernel/debug/xdp_cqsim/cqsim0/ctl
 //! ```
 
@@ -59,7 +59,7 @@ module! {
             description: "XDP send queue entries (a power of two, 16 to 4096)",
         },
         copybreak: u32 {
-            default: 256,
+            default: 0,
             description: "Frames up to this many bytes passed to the stack are copied, \
                           their page recycled (0: never; at most 4096)",
         },
@@ -121,10 +121,7 @@ impl kernel::Module for XdpCqsim {
         let sq = *module_parameters::sq.value();
         power_of_two("sq", sq, 16, 4096)?;
         let copybreak = *module_parameters::copybreak.value();
-        if copybreak > 4096 {
-            pr_err!("invalid copybreak={}: at most 4096 bytes\n", copybreak);
-            return Err(EINVAL);
-        }
+        let pool_c = xdp_rx::check_params(copybreak)?;
         let floor = *module_parameters::floor.value();
         if floor > 1 {
             pr_err!("invalid floor={}: 0 or 1\n", floor);
@@ -149,19 +146,6 @@ impl kernel::Module for XdpCqsim {
                 .rev()
                 .find(|&c| cpu_online(c))
                 .unwrap_or(0),
-        };
-        // SAFETY: the parameter string lives with the module.
-        let pool = unsafe { kernel::str::CStr::from_char_ptr(net_bindings::pkrs_param_pool()) };
-        let pool_c = match pool.to_bytes() {
-            b"rs" => false,
-            b"c" => true,
-            _ => {
-                pr_err!(
-                    "invalid pool={}: rs (the native Rust page_pool) or c (the kernel's)\n",
-                    pool.to_str().unwrap_or("?")
-                );
-                return Err(EINVAL);
-            }
         };
         let s = cqsim::Settings {
             nics,

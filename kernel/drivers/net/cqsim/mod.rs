@@ -173,9 +173,7 @@ impl<P: PagePool> Nic<P> {
         // SAFETY: the queue is boxed and outlives the netdev's
         // registration (`remove` unregisters first).
         unsafe { netdev.attach(&*queue) };
-        let xdp = nb::netdev_xdp_act_NETDEV_XDP_ACT_BASIC
-            | nb::netdev_xdp_act_NETDEV_XDP_ACT_REDIRECT
-            | nb::netdev_xdp_act_NETDEV_XDP_ACT_NDO_XMIT;
+        let xdp = crate::xdp_rx::XDP_FEATURES;
         netdev.setup(Some(&mac), (68, max_mtu(0), 1500), 0, xdp);
         let dir = domain.domain().dir.subdir(&name);
         let ctl = KBox::pin_init(dir.read_write_file(c"ctl", Ctl(hw.clone())), GFP_KERNEL)?;

@@ -180,9 +180,7 @@ impl<P: PagePool> Nic<P> {
         // SAFETY: the queue is boxed (a fixed address) and outlives the
         // netdev's registration (`remove` unregisters first).
         unsafe { netdev.attach(&*queue) };
-        let xdp = nb::netdev_xdp_act_NETDEV_XDP_ACT_BASIC
-            | nb::netdev_xdp_act_NETDEV_XDP_ACT_REDIRECT
-            | nb::netdev_xdp_act_NETDEV_XDP_ACT_NDO_XMIT;
+        let xdp = crate::xdp_rx::XDP_FEATURES;
         netdev.setup(
             have_mac.then_some(&mac),
             (68, mtu_max, mtu_max.min(1500)),
@@ -299,23 +297,11 @@ pub(crate) struct Driver {
 impl Driver {
     /// Checks the module parameters, then registers the driver.
     pub(crate) fn register(copybreak: u32, floor: u32) -> Result<Self> {
-        // SAFETY: the parameter string lives with the module.
-        let pool = unsafe { CStr::from_char_ptr(nb::pkrs_param_pool()) };
-        let kind = match pool.to_bytes() {
-            b"rs" => PoolKind::Rs,
-            b"c" => PoolKind::C,
-            _ => {
-                pr_err!(
-                    "invalid pool={}: rs (the native Rust page_pool) or c (the kernel's)\n",
-                    pool.to_str().unwrap_or("?")
-                );
-                return Err(EINVAL);
-            }
+        let kind = if crate::xdp_rx::check_params(copybreak)? {
+            PoolKind::C
+        } else {
+            PoolKind::Rs
         };
-        if copybreak > 4096 {
-            pr_err!("invalid copybreak={}: at most 4096 bytes\n", copybreak);
-            return Err(EINVAL);
-        }
         if floor > 1 {
             pr_err!("invalid floor={}: 0 or 1\n", floor);
             return Err(EINVAL);

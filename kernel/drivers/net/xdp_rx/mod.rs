@@ -60,6 +60,36 @@ pub(crate) use rings::{RxBuf, RxRing, TxRing, TxToken};
 
 use kernel::prelude::*;
 
+/// What the core's XDP does (`xdp_features`): the verdicts, redirects,
+/// and being a devmap target. No multi-buffer, no AF_XDP zero copy.
+pub(crate) const XDP_FEATURES: u32 = crate::net_bindings::netdev_xdp_act_NETDEV_XDP_ACT_BASIC
+    | crate::net_bindings::netdev_xdp_act_NETDEV_XDP_ACT_REDIRECT
+    | crate::net_bindings::netdev_xdp_act_NETDEV_XDP_ACT_NDO_XMIT;
+
+/// The module parameters every driver on the core has: `pool` (true for
+/// `c`, the kernel's page_pool; false for `rs`) and `copybreak` (checked).
+/// A bad value is `EINVAL` with a reason.
+pub(crate) fn check_params(copybreak: u32) -> Result<bool> {
+    // SAFETY: the parameter string lives with the module.
+    let pool = unsafe { kernel::str::CStr::from_char_ptr(crate::net_bindings::pkrs_param_pool()) };
+    let c = match pool.to_bytes() {
+        b"rs" => false,
+        b"c" => true,
+        _ => {
+            pr_err!(
+                "invalid pool={}: rs (the native Rust page_pool) or c (the kernel's)\n",
+                pool.to_str().unwrap_or("?")
+            );
+            return Err(EINVAL);
+        }
+    };
+    if copybreak > 4096 {
+        pr_err!("invalid copybreak={}: at most 4096 bytes\n", copybreak);
+        return Err(EINVAL);
+    }
+    Ok(c)
+}
+
 /// Checks that the `struct xdp_buff` bindgen generated has the kernel's
 /// size (the core fills one per packet).
 pub(crate) fn check_layouts() -> Result {
