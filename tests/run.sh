@@ -390,6 +390,15 @@ for pool in rs c; do
 	driver_checks "$log" "virtio_xdp pool=$pool"
 done
 
+# --- the XDP benchmark, short (make run BENCH=xdp, one second per case) --------
+xb_log=$out/xdp-bench-short.log
+xb_drivers=rs,c,virtio_net,rs-floor,rs/generic
+xb_cases=none,drop,drop_read,tx,pass,redirect
+check "XDP benchmark, short: scripts/xdp-bench.sh runs every case and reports" \
+	scripts/xdp-bench.sh --kdir "$kdir" --log "$xb_log" XB_RUNS=1 XB_SECS=1 "XB_DRIVERS=${xb_drivers//,/ }"
+check "XDP benchmark, short: a figure for every driver and case; DROP and TX counted exactly by the receiving NIC" \
+	"$pkrs_check" xdp-report "$xb_log" --check "$xb_drivers" "$xb_cases" drop,tx
+
 # --- the XDP RX core's second backend: xdp_cqsim's simulated CQ NICs ------------
 # The same shared steps (tests/guest/xdp-lib.sh) with the simulated
 # device as the sender, then its own: ring wraps, a full CQ, a full XDP
