@@ -7,8 +7,9 @@
 #   make run [BENCH=mods] [BENCH_ARGS=params] [ICOUNT=1] [PKRS_BENCH_RUNS=N]
 #            [RUN_LOG=file] set up, build, boot the test box, run the benchmarks
 #                           (each N times, default 3), print their summary
-#                           (BENCH=xdp: the XDP benchmark, generator outside)
-#   make reports [RUN_LOGS=logs] [XDP_LOGS=logs]
+#                           (BENCH=xdp: the XDP benchmark, generator outside;
+#                           BENCH=xdp_sim: on xdp_cqsim's simulated CQ NIC)
+#   make reports [RUN_LOGS=logs] [XDP_LOGS=logs] [SIM_LOGS=logs]
 #                           the documentation's reports (Documentation/reports/)
 #                           from these logs, or from new runs
 #   make upstream-bench     build the kernel's C page_pool bench (bench_page_pool)
@@ -144,6 +145,8 @@ run:
 	+$(MAKE) modules
 ifeq ($(BENCH),xdp)
 	scripts/xdp-bench.sh --kdir "$(kdir)" $(if $(ICOUNT),--icount) $${RUN_LOG:+--log "$$RUN_LOG"} $(BENCH_ARGS)
+else ifeq ($(BENCH),xdp_sim)
+	scripts/xdp-bench.sh --sim --kdir "$(kdir)" $(if $(ICOUNT),--icount) $${RUN_LOG:+--log "$$RUN_LOG"} $(BENCH_ARGS)
 else
 	cd tools/pkrs-check && cargo build -q --release
 	ko=$$($(upstream_bench)) || \
@@ -163,14 +166,15 @@ run: export RUN_LOG := $(RUN_LOG)
 
 # The documentation's reports: Documentation/reports/generated.rst and the
 # generated-*.rst and generated-*.svg files it shows (pkrs-check
-# docs-report), from the make run logs of RUN_LOGS and the XDP benchmark
-# logs of XDP_LOGS, or, for a list not given, from new runs kept in
-# $(PKRS_CACHE)/runs/: make run BENCH="$(REPORT_BENCH)" and the XDP
-# benchmark, each without and with ICOUNT=1.
+# docs-report), from the make run logs of RUN_LOGS, the XDP benchmark
+# logs of XDP_LOGS and those of its simulated-NIC variant of SIM_LOGS, or,
+# for a list not given, from new runs kept in $(PKRS_CACHE)/runs/: make run
+# BENCH="$(REPORT_BENCH)", BENCH=xdp and BENCH=xdp_sim, each without and
+# with ICOUNT=1.
 REPORT_BENCH := page_pool_bench bench_page_pool page_bench01 page_bench04_bulk
 reports:
 	cd tools/pkrs-check && cargo build -q --release
-	set -e; runs=$$RUN_LOGS xdps=$$XDP_LOGS d="$(PKRS_CACHE)/runs"; \
+	set -e; runs=$$RUN_LOGS xdps=$$XDP_LOGS sims=$$SIM_LOGS d="$(PKRS_CACHE)/runs"; \
 	if [ -z "$$runs" ]; then \
 		for ic in "" 1; do \
 			log=$$d/run-$$(date +%Y%m%d-%H%M%S)$${ic:+-icount}.log; \
@@ -185,11 +189,20 @@ reports:
 			xdps="$$xdps $$log"; \
 		done; \
 	fi; \
+	if [ -z "$$sims" ]; then \
+		for ic in "" 1; do \
+			log=$$d/xdp-bench-sim-$$(date +%Y%m%d-%H%M%S)$${ic:+-icount}.log; \
+			$(MAKE) run BENCH=xdp_sim BENCH_ARGS= ICOUNT=$$ic RUN_LOG="$$log"; \
+			sims="$$sims $$log"; \
+		done; \
+	fi; \
 	set --; for l in $$runs; do set -- "$$@" --run "$$l"; done; \
 	for l in $$xdps; do set -- "$$@" --xdp "$$l"; done; \
+	for l in $$sims; do set -- "$$@" --xdp-sim "$$l"; done; \
 	$(pkrs_check) docs-report --out Documentation/reports "$$@"
 reports: export RUN_LOGS := $(RUN_LOGS)
 reports: export XDP_LOGS := $(XDP_LOGS)
+reports: export SIM_LOGS := $(SIM_LOGS)
 
 # Every test; ends with "N passed, N failed".
 test:

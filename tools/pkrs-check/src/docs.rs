@@ -52,11 +52,14 @@ pub struct RunLog {
     pub figures: Figures,
 }
 
-/// An XDP benchmark log (`make run BENCH=xdp`).
+/// An XDP benchmark log: `make run BENCH=xdp` (the virtio NIC, fed from
+/// outside), or with `sim` `make run BENCH=xdp_sim` (xdp_cqsim's
+/// simulated CQ NIC).
 #[derive(Clone, Debug)]
 pub struct XdpLog {
     pub source: Source,
     pub runs: Vec<xdp::Run>,
+    pub sim: bool,
 }
 
 /// `YYYY-MM-DD HH:MM` from a `...-YYYYMMDD-HHMMSS...` file name (the
@@ -126,20 +129,26 @@ impl RunLog {
 impl XdpLog {
     /// ICOUNT is told by the guest's clock: without it the guest's time
     /// of a send follows the host's (`gns` within 10% of `ns` in every
-    /// run); with `-icount shift=0` it counts instructions instead.
-    pub fn parse(path: &str, text: &str, mtime_date: &str) -> Result<XdpLog, String> {
+    /// run); with `-icount shift=0` it counts instructions instead. A
+    /// `sim` log's `gns` is the driver's NAPI time, not the send's: there
+    /// the log's name tells (`scripts/xdp-bench.sh` ends it `-icount`).
+    pub fn parse(path: &str, text: &str, mtime_date: &str, sim: bool) -> Result<XdpLog, String> {
         let runs = xdp::parse_log(text).map_err(|e| format!("{path}: {e}"))?;
         if runs.is_empty() {
             return Err(format!("{path}: no @@XDP-BENCH line"));
         }
-        let icount = runs
-            .iter()
-            .any(|r| (r.gns as f64 / r.ns as f64 - 1.0).abs() > 0.1);
         let file = file_name(path);
+        let icount = if sim {
+            file.contains("-icount")
+        } else {
+            runs.iter()
+                .any(|r| (r.gns as f64 / r.ns as f64 - 1.0).abs() > 0.1)
+        };
         Ok(XdpLog {
             source: Source {
                 command: format!(
-                    "make run BENCH=xdp{}",
+                    "make run BENCH=xdp{}{}",
+                    if sim { "_sim" } else { "" },
                     if icount { " ICOUNT=1" } else { "" }
                 ),
                 release: crate::log::booted(text)
@@ -150,6 +159,7 @@ impl XdpLog {
                 file,
             },
             runs,
+            sim,
         })
     }
 }
@@ -623,9 +633,14 @@ fn cycles_vs_instructions(
     files.push((file, svg::render(&chart)));
 }
 
-fn xdp_section(xdps: &[XdpLog], cmdline: &str, files: &mut Files, o: &mut String) {
+/// The XDP benchmark's section: of the virtio NIC's logs, or with `sim`
+/// of the simulated CQ NIC's.
+fn xdp_section(xdps: &[XdpLog], sim: bool, cmdline: &str, files: &mut Files, o: &mut String) {
     let pick = |icount: bool| -> Option<(Vec<&Source>, Vec<xdp::Summary>)> {
-        let logs: Vec<&XdpLog> = xdps.iter().filter(|x| x.source.icount == icount).collect();
+        let logs: Vec<&XdpLog> = xdps
+            .iter()
+            .filter(|x| x.sim == sim && x.source.icount == icount)
+            .collect();
         if logs.is_empty() {
             return None;
         }
@@ -643,14 +658,26 @@ fn xdp_section(xdps: &[XdpLog], cmdline: &str, files: &mut Files, o: &mut String
         return;
     };
     let gns = ic.as_ref().or(wall.as_ref()).expect("one of them");
-    section(o, "The XDP benchmark", '=');
-    let _ = writeln!(
-        o,
-        "Frames per second through the test box's NIC (the generator's count, median \
-         of the runs and min-max) and guest nanoseconds per frame (with ``ICOUNT=1`` \
-         guest instructions per frame), per driver, XDP mode and case; see \
-         :doc:`../usage/xdp_benchmark` for the cases."
-    );
+    if sim {
+        section(o, "The XDP benchmark on the simulated CQ NIC", '=');
+        let _ = writeln!(
+            o,
+            "``xdp_cqsim``'s device thread sends as fast as the RX ring takes frames: \
+             frames per second the device completed (median of the runs and min-max), \
+             and nanoseconds per frame of the driver's NAPI polls alone (its \
+             ``rx_poll_ns``; with ``ICOUNT=1`` instructions per frame), per pool, XDP \
+             mode and case; see :doc:`../usage/xdp_benchmark` for the cases."
+        );
+    } else {
+        section(o, "The XDP benchmark", '=');
+        let _ = writeln!(
+            o,
+            "Frames per second through the test box's NIC (the generator's count, \
+             median of the runs and min-max) and guest nanoseconds per frame (with \
+             ``ICOUNT=1`` guest instructions per frame), per driver, XDP mode and case; \
+             see :doc:`../usage/xdp_benchmark` for the cases."
+        );
+    }
     let _ = writeln!(o);
     let mut rows = Vec::new();
     for x in &pps.1 {
@@ -673,10 +700,11 @@ fn xdp_section(xdps: &[XdpLog], cmdline: &str, files: &mut Files, o: &mut String
             x.runs.to_string(),
         ]);
     }
-    let gns_head = if gns.0.iter().any(|s| s.icount) {
-        "guest ns per frame (ICOUNT=1)"
-    } else {
-        "guest ns per frame"
+    let gns_head = match (sim, gns.0.iter().any(|s| s.icount)) {
+        (false, true) => "guest ns per frame (ICOUNT=1)",
+        (false, false) => "guest ns per frame",
+        (true, true) => "NAPI ns per frame (ICOUNT=1)",
+        (true, false) => "NAPI ns per frame",
     };
     table(
         o,
@@ -719,31 +747,38 @@ fn xdp_section(xdps: &[XdpLog], cmdline: &str, files: &mut Files, o: &mut String
             })
             .collect()
     };
+    let (stem, what) = if sim {
+        ("generated-xdp-sim", "XDP benchmark, simulated CQ NIC")
+    } else {
+        ("generated-xdp", "XDP benchmark")
+    };
+    let ns_what = if sim { "NAPI ns" } else { "guest ns" };
     for (file, title, y, data, is_gns) in [
         (
-            "generated-xdp-pps.svg",
-            "XDP benchmark: frames per second",
-            "frames per second",
+            format!("{stem}-pps.svg"),
+            format!("{what}: frames per second"),
+            "frames per second".to_string(),
             pps,
             false,
         ),
         (
-            "generated-xdp-gns.svg",
-            "XDP benchmark: guest ns per frame",
+            format!("{stem}-gns.svg"),
+            format!("{what}: {ns_what} per frame"),
             if gns.0.iter().any(|s| s.icount) {
-                "guest ns (instructions) per frame"
+                format!("{ns_what} (instructions) per frame")
             } else {
-                "guest ns per frame"
+                format!("{ns_what} per frame")
             },
             gns,
             true,
         ),
     ] {
+        let (file, title) = (file.as_str(), title.as_str());
         let chart = Chart {
             kind: Kind::Bars,
             title: title.into(),
             x_label: "case".into(),
-            y_label: y.into(),
+            y_label: y,
             log_y: false,
             categories: cases.clone(),
             series: chart_of(&data.1, is_gns),
@@ -879,8 +914,12 @@ pub fn generate(runs: &[RunLog], xdps: &[XdpLog], cmdline: &str) -> Files {
     frag("icount", body, &mut files, &mut top);
 
     let mut body = String::new();
-    xdp_section(xdps, cmdline, &mut files, &mut body);
+    xdp_section(xdps, false, cmdline, &mut files, &mut body);
     frag("xdp", body, &mut files, &mut top);
+
+    let mut body = String::new();
+    xdp_section(xdps, true, cmdline, &mut files, &mut body);
+    frag("xdp-sim", body, &mut files, &mut top);
 
     files.insert(0, ("generated.rst".into(), top));
     files

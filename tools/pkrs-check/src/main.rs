@@ -9,7 +9,7 @@
 //! pkrs-check clean LOG
 //! pkrs-check xdp-report LOG [--check DRIVERS CASES EXACT]
 //! pkrs-check run-report LOG
-//! pkrs-check docs-report --out DIR [--run LOG]... [--xdp LOG]...
+//! pkrs-check docs-report --out DIR [--run LOG]... [--xdp LOG]... [--xdp-sim LOG]...
 //! ```
 //! Prints one line saying what failed and exits 1; exits 0 silently on
 //! success. The reports print what they made: `run-report` the summary of
@@ -22,7 +22,7 @@ use std::process::ExitCode;
 
 fn usage() -> String {
     "usage: pkrs-check (bench|rejected|kunit|ok|logged) LOG STEP [options] | clean LOG | xdp-report LOG \
-     | run-report LOG | docs-report --out DIR [--run LOG]... [--xdp LOG]..."
+     | run-report LOG | docs-report --out DIR [--run LOG]... [--xdp LOG]... [--xdp-sim LOG]..."
         .into()
 }
 
@@ -208,7 +208,7 @@ fn mtime_date(path: &str) -> String {
         .unwrap_or_else(|| "unknown date".into())
 }
 
-/// `docs-report --out DIR [--run LOG]... [--xdp LOG]...`: the
+/// `docs-report --out DIR [--run LOG]... [--xdp LOG]... [--xdp-sim LOG]...`: the
 /// documentation's reports into DIR (see src/docs.rs).
 fn docs_report(args: &[String]) -> Result<(), String> {
     let (mut out, mut runs, mut xdps) = (None, vec![], vec![]);
@@ -236,16 +236,17 @@ fn docs_report(args: &[String]) -> Result<(), String> {
                 runs.push(docs::RunLog::parse(v, &text(v)?, &mtime_date(v))?);
                 quoted.push(format!("--run {}", name(v)));
             }
-            "--xdp" => {
-                xdps.push(docs::XdpLog::parse(v, &text(v)?, &mtime_date(v))?);
-                quoted.push(format!("--xdp {}", name(v)));
+            "--xdp" | "--xdp-sim" => {
+                let sim = a == "--xdp-sim";
+                xdps.push(docs::XdpLog::parse(v, &text(v)?, &mtime_date(v), sim)?);
+                quoted.push(format!("{a} {}", name(v)));
             }
             _ => return Err(usage()),
         }
     }
     let out = out.ok_or_else(|| "docs-report: --out DIR is required".to_string())?;
     if runs.is_empty() && xdps.is_empty() {
-        return Err("docs-report: no log (--run LOG, --xdp LOG)".into());
+        return Err("docs-report: no log (--run LOG, --xdp LOG, --xdp-sim LOG)".into());
     }
     let files = docs::generate(&runs, &xdps, &quoted.join(" "));
     std::fs::create_dir_all(&out).map_err(|e| format!("{out}: {e}"))?;

@@ -271,7 +271,7 @@ fn logs() -> (Vec<RunLog>, Vec<XdpLog>) {
         .collect();
     let xdp = [XDP_WALL, XDP]
         .iter()
-        .map(|n| XdpLog::parse(n, &read(n), "2000-01-01").unwrap())
+        .map(|n| XdpLog::parse(n, &read(n), "2000-01-01", false).unwrap())
         .collect();
     (runs, xdp)
 }
@@ -486,4 +486,82 @@ fn docs_report_command_replaces_its_files_only() {
         "needs an ICOUNT run"
     );
     let _ = std::fs::remove_dir_all(d);
+}
+
+/// An `make run BENCH=xdp_sim ICOUNT=1` log (xdp_cqsim's simulated NIC).
+const XDP_SIM: &str = "xdp-bench-sim-20261201-121035-icount.log";
+
+#[test]
+fn simulated_nic_has_its_own_section() {
+    let (runs, mut xdp) = logs();
+    let sim = XdpLog::parse(XDP_SIM, &read(XDP_SIM), "2000-01-01", true).unwrap();
+    // A sim log's gns is NAPI time, far below the send's: ICOUNT comes
+    // from the name, not the clocks.
+    assert!(sim.source.icount);
+    assert_eq!(sim.source.command, "make run BENCH=xdp_sim ICOUNT=1");
+    xdp.push(sim);
+    let files = docs::generate(&runs, &xdp, "pkrs-check docs-report --out x");
+    let get = |n: &str| -> &str {
+        &files
+            .iter()
+            .find(|f| f.0 == n)
+            .unwrap_or_else(|| panic!("no {n}"))
+            .1
+    };
+    // NAPI ns per frame: gns/sent of each run, median of the runs, read
+    // here from the raw lines.
+    let text = read(XDP_SIM);
+    let mut rows: Vec<(String, Vec<f64>)> = Vec::new();
+    for l in text
+        .lines()
+        .filter_map(|l| l.trim_end_matches('\r').strip_prefix("@@XDP-BENCH "))
+    {
+        let kv = |k: &str| {
+            l.split(' ')
+                .find_map(|w| w.strip_prefix(&format!("{k}=")))
+                .unwrap()
+                .to_string()
+        };
+        let key = format!("{}/{} {}", kv("driver"), kv("mode"), kv("case"));
+        let g = kv("gns").parse::<f64>().unwrap() / kv("sent").parse::<f64>().unwrap();
+        match rows.iter_mut().find(|r| r.0 == key) {
+            Some(r) => r.1.push(g),
+            None => rows.push((key, vec![g])),
+        }
+    }
+    assert!(rows.iter().any(|r| r.0 == "rs/drv drop"));
+    let gns = points(get("generated-xdp-sim-gns.svg"), "bar");
+    assert_eq!(gns.len(), rows.len());
+    for (key, v) in &rows {
+        let mut v = v.clone();
+        v.sort_by(|a, b| a.total_cmp(b));
+        let x = gns
+            .iter()
+            .find(|x| format!("{} {}", x.0, x.1) == *key)
+            .unwrap();
+        assert!(
+            (x.2 - v[(v.len() - 1) / 2]).abs() < 0.05,
+            "{key}: {} vs {v:?}",
+            x.2
+        );
+    }
+    // Kept apart from the virtio NIC's: its files are the same as
+    // without the sim log, and generated.rst includes both sections.
+    let alone = docs::generate(&runs, &xdp[..2], "pkrs-check docs-report --out x");
+    for n in [
+        "generated-xdp.rst",
+        "generated-xdp-pps.svg",
+        "generated-xdp-gns.svg",
+    ] {
+        let a = &alone.iter().find(|f| f.0 == n).unwrap().1;
+        assert_eq!(a, get(n), "{n}");
+    }
+    assert!(!get("generated-xdp.rst").contains("simulated"));
+    let s = get("generated-xdp-sim.rst");
+    assert!(s.contains("The XDP benchmark on the simulated CQ NIC"));
+    assert!(s.contains("NAPI ns per frame (ICOUNT=1)"));
+    assert!(s.contains("make run BENCH=xdp_sim ICOUNT=1"));
+    let top = get("generated.rst");
+    assert!(top.contains(".. include:: generated-xdp-sim.rst\n"));
+    assert!(top.contains(&format!("``{XDP_SIM}``")));
 }
