@@ -139,7 +139,7 @@ cq_full() {
 	up cq=16 || return 1
 	xdp_on $NIC drop || return 1
 	p0=$(xs $NIC rx_packets)
-	echo "send count=$N size=60 rate=10000000" >$CTL
+	echo "send count=$N size=60 rate=10000000 moder=256" >$CTL
 	wait_sent || return 1
 	sleep 0.3
 	cat $CTL

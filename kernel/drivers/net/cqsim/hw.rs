@@ -68,6 +68,10 @@ pub(crate) struct Job {
     pub(crate) rate: AtomicU32,
     /// UDP source ports cycled through.
     pub(crate) flows: AtomicU32,
+    /// Interrupt moderation: an armed RX interrupt fires after this many
+    /// frames of the job (sent or dropped), when the device stalls on a
+    /// ring, or when the job ends; 0 or 1: after every frame.
+    pub(crate) moder: AtomicU32,
 }
 
 /// What the device counts.
@@ -128,6 +132,9 @@ pub(crate) struct Hw {
     seq: AtomicU64,
     /// The device thread, woken by a TX doorbell (null until it runs).
     thread: AtomicPtr<bindings::task_struct>,
+    /// Frames since the last RX interrupt was due (moderation; only the
+    /// device thread touches it).
+    since_irq: AtomicU32,
 }
 
 fn new_ring<T>(size: u32, f: impl Fn() -> T) -> Result<KVec<T>> {
@@ -193,11 +200,13 @@ impl Hw {
                     size: AtomicU32::new(64),
                     kind: AtomicU32::new(0),
                     rate: AtomicU32::new(0),
+                    moder: AtomicU32::new(0),
                     flows: AtomicU32::new(1),
                 },
                 c: HwCounters::default(),
                 seq: AtomicU64::new(0),
                 thread: AtomicPtr::new(core::ptr::null_mut()),
+                since_irq: AtomicU32::new(0),
             },
             GFP_KERNEL,
         )?)
@@ -386,18 +395,36 @@ impl Hw {
     /// if the driver armed one; whether anything was done.
     fn turn(&self) -> bool {
         let tx = self.transmit();
-        let rx = if self.enabled.load(Relaxed) {
-            let rate = self.job.rate.load(Relaxed);
-            self.produce(if rate > 0 { 1 } else { 64 })
+        let (rx, want) = if self.enabled.load(Relaxed) {
+            let want = if self.job.rate.load(Relaxed) > 0 {
+                1
+            } else {
+                64
+            };
+            (self.produce(want), want)
         } else {
-            0
+            (0, 0)
         };
-        if (rx > 0 && self.rx_armed.swap(false, AcqRel))
+        if (rx > 0 && self.rx_irq_due(rx, rx < want) && self.rx_armed.swap(false, AcqRel))
             || (tx > 0 && self.tx_armed.swap(false, AcqRel))
         {
             self.interrupt();
         }
         rx + tx > 0
+    }
+
+    /// Whether `rx` more frames make an RX interrupt due (moderation);
+    /// `stalled`: the device found a ring without room.
+    fn rx_irq_due(&self, rx: u32, stalled: bool) -> bool {
+        let moder = self.job.moder.load(Relaxed);
+        let since = self.since_irq.load(Relaxed).saturating_add(rx);
+        if moder <= 1 || since >= moder || stalled || self.job.pending.load(Relaxed) == 0 {
+            self.since_irq.store(0, Relaxed);
+            true
+        } else {
+            self.since_irq.store(since, Relaxed);
+            false
+        }
     }
 
     /// Reads of the device's counters and state, for the `ctl` file.

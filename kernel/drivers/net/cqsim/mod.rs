@@ -11,6 +11,7 @@
 //!
 //! ```text
 //! send count=N [size=BYTES] [kind=udp|oversize|runt] [rate=PPS] [flows=N]
+//!      [moder=FRAMES]
 //! stop
 //! ```
 //!
@@ -21,7 +22,10 @@
 //! come back to that address with the MACs swapped. With `rate=0` the
 //! device sends as fast as the RX ring has buffers (nothing is lost);
 //! with a rate, a frame finding no buffer or a full CQ is dropped and
-//! counted, as a real NIC does.
+//! counted, as a real NIC does. `moder` moderates the RX interrupt: an
+//! armed one fires only after that many frames of the job (sent or
+//! dropped), when the device finds a ring without room, or when the job
+//! ends.
 //!
 //! Teardown: the netdev is unregistered (closed: NAPI off, the device
 //! told to stop), the device thread stopped, every buffer taken back from
@@ -94,7 +98,8 @@ impl Reader for Ctl {
                 Ok(())
             }
             Some("send") => {
-                let (mut count, mut size, mut kind, mut rate, mut flows) = (0, 64, 0, 0, 1);
+                let (mut count, mut size, mut kind, mut rate, mut flows, mut moder) =
+                    (0, 64, 0, 0, 1, 0);
                 for w in words {
                     let (k, v) = w.split_once('=').ok_or(EINVAL)?;
                     match k {
@@ -102,6 +107,7 @@ impl Reader for Ctl {
                         "size" => size = number(v)?,
                         "rate" => rate = number(v)?,
                         "flows" => flows = number(v)?,
+                        "moder" => moder = number(v)?,
                         "kind" => {
                             kind = match v {
                                 // An oversize frame is a UDP one whose
@@ -114,7 +120,12 @@ impl Reader for Ctl {
                         _ => return Err(EINVAL),
                     }
                 }
-                if count == 0 || !(1..=4096).contains(&size) || flows == 0 || flows > 65535 {
+                if count == 0
+                    || !(1..=4096).contains(&size)
+                    || flows == 0
+                    || flows > 65535
+                    || moder > 65536
+                {
                     return Err(EINVAL);
                 }
                 // CAST: each checked above to fit.
@@ -123,6 +134,7 @@ impl Reader for Ctl {
                 job.rate
                     .store(u32::try_from(rate).map_err(|_| EINVAL)?, Relaxed);
                 job.flows.store(flows as u32, Relaxed);
+                job.moder.store(moder as u32, Relaxed);
                 job.pending.store(count, Relaxed);
                 Ok(())
             }
