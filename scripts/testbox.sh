@@ -7,7 +7,7 @@
 #                      [--icount] [--tcg-single] [--iommu] [--viommu]
 #                      [--env NAME=VALUE]... [--ko FILE]...
 #                      [--ssh PORT] [--bin FILE]... [--extra DIR]...
-#                      [--gen [--gen-bin FILE]] --scenario FILE
+#                      [--gen [--gen-bin FILE]] [--no-box-check] --scenario FILE
 #
 # In the guest: project modules in /lib/modules/pkrs/, the tree's own
 # modules (virtio_net, pktgen, ...) in /lib/modules/kernel/, the scenario at
@@ -49,7 +49,7 @@ top=$(dirname "$here")
 
 kdir=$PKRS_CACHE/linux smp=2 timeout=600 log= scenario= icount= env= kos=() ssh_port=
 accel=tcg nic_opts= viommu=
-bins=() extras=() gen= gen_bin=$top/tools/pkrs-pktgen/target/release/pkrs-pktgen
+bins=() extras=() gen= gen_bin=$top/tools/pkrs-pktgen/target/release/pkrs-pktgen no_box_check=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kdir) kdir=$2; shift 2 ;;
@@ -73,6 +73,7 @@ while [ $# -gt 0 ]; do
 	--extra) extras+=("$2"); shift 2 ;;
 	--gen) gen=1; shift ;;
 	--gen-bin) gen_bin=$2; shift 2 ;;
+	--no-box-check) no_box_check=1; shift ;;
 	-h|--help) sed -n "2,44p" "$0"; exit 0 ;;
 	*) pkrs_die "unknown option $1 (see --help)" ;;
 	esac
@@ -152,6 +153,9 @@ echo "@@PKRS-BOOTED $(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
 . /env.sh
 sh /scenario.sh
 echo "@@PKRS-SCENARIO-EXIT $?"
+echo "@@PKRS-DMESG-REST"
+dmesg -c
+echo "@@PKRS-TAINTED $(cat /proc/sys/kernel/tainted)"
 poweroff -f
 INIT
 chmod +x "$root/init"
@@ -196,4 +200,14 @@ set -e
 gen_stop
 [ $rc = 124 ] && pkrs_die "QEMU timed out after ${timeout}s"
 grep -q '^@@PKRS-SCENARIO-EXIT' "$out" || pkrs_die "the scenario did not finish (QEMU exit $rc)"
+# The whole run: the scenario exited 0, no kernel trouble anywhere in the
+# log (also between steps and after the last), no taint but out-of-tree,
+# unsigned and KUnit modules. --no-box-check for a run that provokes
+# trouble on purpose.
+if [ -z "$no_box_check" ]; then
+	checker=$top/tools/pkrs-check/target/release/pkrs-check
+	(cd "$top/tools/pkrs-check" && cargo build -q --release) ||
+		pkrs_die "cannot build tools/pkrs-check for the run's check"
+	why=$("$checker" box "$out" 2>&1) || pkrs_die "the run is not clean: $why (log: $out)"
+fi
 exit 0

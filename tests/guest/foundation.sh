@@ -10,6 +10,7 @@ if [ -f $PKRS_MODS/time_bench.ko ]; then
 	step time_bench.loops999 insmod $PKRS_MODS/time_bench.ko loops=999
 	step time_bench.loops_u32max insmod $PKRS_MODS/time_bench.ko loops=4294967296
 	step time_bench.cpus insmod $PKRS_MODS/time_bench.ko parallel_cpus=64
+	step time_bench.refused_clean refused_clean time_bench parallel_cpus=64
 fi
 
 if [ -f $PKRS_MODS/page_bench01.ko ]; then
@@ -20,5 +21,6 @@ if [ -f $PKRS_MODS/page_bench01.ko ]; then
 	step page_bench01.loops0 insmod $PKRS_MODS/page_bench01.ko loops=0
 	step page_bench01.loops_u32max insmod $PKRS_MODS/page_bench01.ko loops=4294967296
 	step page_bench01.order11 insmod $PKRS_MODS/page_bench01.ko max_order=11
+	step page_bench01.refused_clean refused_clean page_bench01 max_order=11
 fi
 echo "@@PKRS-MODULES-LEFT $(grep -c . /proc/modules)"

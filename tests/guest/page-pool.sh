@@ -37,6 +37,8 @@ if [ -f $PKRS_MODS/$m.ko ]; then
 	step $m.size40000 insmod $PKRS_MODS/$m.ko pool_size=40000
 	step $m.nodev insmod $PKRS_MODS/$m.ko pool_flags=1 dma_device=0
 	step $m.syncnomap insmod $PKRS_MODS/$m.ko pool_flags=2
+	step $m.size40000.clean refused_clean $m pool_size=40000
+	step $m.syncnomap.clean refused_clean $m pool_flags=2
 
 	# DMA lifetime: pools mapping for the first bound virtio NIC are dropped
 	# with 16 pages each still out; the NIC is unbound while the pages are
@@ -51,6 +53,7 @@ if [ -f $PKRS_MODS/$m.ko ]; then
 	step $m.hold.dma_errors dma_api_errors_still "$errs"
 	step $m.hold.rebind sh -c "echo $dev >/sys/bus/pci/drivers/virtio-pci/bind"
 	step $m.hold.bad insmod $PKRS_MODS/$m.ko hold_out=5000
+	step $m.hold.bad.clean refused_clean $m hold_out=5000
 
 	# Allocation failures: every page allocation of the insmod process
 	# that cannot sleep fails (fail_page_alloc with a task filter).
@@ -72,6 +75,7 @@ if [ -f $PKRS_MODS/$m.ko ]; then
 	leak_run $m.leak $m loops=20000
 	step $m.loops0 insmod $PKRS_MODS/$m.ko loops=0
 	step $m.cpus insmod $PKRS_MODS/$m.ko returning_cpus=2
+	step $m.cpus.clean refused_clean $m returning_cpus=2
 	# The cross-CPU test at its smallest: each returning CPU sees its share.
 	step $m.cross1000 insmod $PKRS_MODS/$m.ko loops=1000 run_flags=0x30080
 	rmmod $m

@@ -40,6 +40,12 @@ viommu_check() {
 	ls -l /sys/bus/pci/devices/0000:00:09.0/iommu_group && ls /sys/class/iommu | grep .
 }
 [ "${VIOMMU:-0}" = 1 ] && step drv.viommu viommu_check
+# Bad parameters: EINVAL with a reason, nothing registered or left.
+step drv.bad_pool insmod $PKRS_MODS/virtio_xdp.ko pool=x
+step drv.bad_copybreak insmod $PKRS_MODS/virtio_xdp.ko copybreak=4097
+step drv.bad_floor insmod $PKRS_MODS/virtio_xdp.ko floor=2
+step drv.bad_clean refused_clean virtio_xdp pool=$POOL copybreak=5000
+step drv.bad_no_driver sh -c '! ls -d /sys/bus/virtio/drivers/virtio_xdp'
 step drv.load insmod $PKRS_MODS/virtio_xdp.ko pool=$POOL
 step drv.bind sh -c "echo $V1 >/sys/bus/virtio/drivers/virtio_xdp/bind &&
 	echo $V2 >/sys/bus/virtio/drivers/virtio_xdp/bind && dmesg | grep 'virtio_xdp on'"

@@ -32,6 +32,16 @@ up() {
 	$IP addr add 10.0.3.2/24 dev cqsim0 &&
 		$IP link set cqsim0 up && $IP link set cqsim1 up
 }
+# Bad parameters: EINVAL with a reason, no netdev made, nothing left.
+step sim.bad_rq insmod $PKRS_MODS/xdp_cqsim.ko rq=100
+step sim.bad_cq insmod $PKRS_MODS/xdp_cqsim.ko cq=8
+step sim.bad_sq insmod $PKRS_MODS/xdp_cqsim.ko sq=8192
+step sim.bad_nics insmod $PKRS_MODS/xdp_cqsim.ko nics=5
+step sim.bad_pool insmod $PKRS_MODS/xdp_cqsim.ko pool=x
+step sim.bad_floor insmod $PKRS_MODS/xdp_cqsim.ko floor=2
+step sim.bad_hw_cpu insmod $PKRS_MODS/xdp_cqsim.ko hw_cpu=64
+step sim.bad_clean refused_clean xdp_cqsim pool=$POOL rq=100
+step sim.bad_no_netdev sh -c '! ls -d /sys/class/net/cqsim*'
 step sim.load up
 step sim.info sh -c "$ETHTOOL -i cqsim0 | tee /dev/stderr | grep -q '^driver: xdp_cqsim$'"
 

@@ -112,9 +112,79 @@ pub fn is_kernel_trouble(line: &str) -> bool {
         && !(line.contains("DMA-API: preallocated") || line.contains("DMA-API: debugging"))
 }
 
+/// The taint flags a test box may end with: an out-of-tree module (O,
+/// bit 12), an unsigned one (E, 13), a KUnit test (N, 18).
+pub const TAINT_ALLOWED: u64 = 1 << 12 | 1 << 13 | 1 << 18;
+
+/// A whole test box run, as `scripts/testbox.sh` leaves it: the scenario
+/// ran to its end and exited 0, the kernel reported no trouble anywhere
+/// in the log (the steps, between them, after the last: the box's init
+/// prints the kernel log left after the scenario), and the kernel ended
+/// tainted by nothing but [`TAINT_ALLOWED`].
+pub fn check_box(text: &str) -> Result<(), String> {
+    let last = |tag: &str| {
+        text.lines()
+            .rev()
+            .find_map(|l| l.trim_end_matches('\r').strip_prefix(tag))
+            .map(|v| v.trim().to_string())
+    };
+    match last("@@PKRS-SCENARIO-EXIT ") {
+        None => return Err("the scenario did not finish".into()),
+        Some(rc) if rc != "0" => return Err(format!("the scenario exited {rc}")),
+        _ => {}
+    }
+    if let Some(l) = text.lines().find(|l| is_kernel_trouble(l)) {
+        return Err(format!("the kernel reported trouble: {:?}", l.trim_end()));
+    }
+    if last("@@PKRS-DMESG-REST").is_none() {
+        return Err("no kernel log after the scenario (@@PKRS-DMESG-REST)".into());
+    }
+    let t = last("@@PKRS-TAINTED ").ok_or("no @@PKRS-TAINTED line")?;
+    let t: u64 = t
+        .parse()
+        .map_err(|_| format!("tainted: {t:?} is not a number"))?;
+    if t & !TAINT_ALLOWED != 0 {
+        let bad: Vec<String> = (0..64)
+            .filter(|b| (t & !TAINT_ALLOWED) >> b & 1 == 1)
+            .map(|b| b.to_string())
+            .collect();
+        return Err(format!(
+            "the kernel is tainted {t} (bit {} of include/linux/panic.h's TAINT_*)",
+            bad.join(", ")
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn box_runs() {
+        let good = "@@PKRS-BOOTED 7.2 cpus=2\n@@PKRS-BEGIN a\n@@PKRS-DMESG\n@@PKRS-END a rc=0\n\
+                    @@PKRS-SCENARIO-EXIT 0\n@@PKRS-DMESG-REST\n[ 1.0] x\n@@PKRS-TAINTED 266240\n";
+        assert_eq!(check_box(good), Ok(()));
+        assert!(check_box(&good.replace("EXIT 0", "EXIT 1"))
+            .unwrap_err()
+            .contains("exited 1"));
+        assert!(check_box(&good.replace("@@PKRS-SCENARIO-EXIT 0\n", ""))
+            .unwrap_err()
+            .contains("did not finish"));
+        // Trouble after the last step, where no step's check looks.
+        assert!(
+            check_box(&good.replace("[ 1.0] x", "[ 1.0] WARNING: suspicious RCU usage"))
+                .unwrap_err()
+                .contains("trouble")
+        );
+        // W (a WARN, bit 9) and B (bad page, bit 5).
+        let e = check_box(&good.replace("266240", "512")).unwrap_err();
+        assert!(e.contains("bit 9"), "{e}");
+        let e = check_box(&good.replace("266240", "4128")).unwrap_err();
+        assert!(e.contains("bit 5"), "{e}");
+        assert!(check_box(&good.replace("@@PKRS-TAINTED 266240\n", "")).is_err());
+        assert!(check_box(&good.replace("@@PKRS-DMESG-REST\n", "")).is_err());
+    }
 
     #[test]
     fn kernel_trouble_is_recognised() {

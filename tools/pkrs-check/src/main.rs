@@ -7,6 +7,7 @@
 //! pkrs-check ok LOG STEP [STEP...]
 //! pkrs-check logged LOG STEP TEXT...
 //! pkrs-check clean LOG
+//! pkrs-check box LOG
 //! pkrs-check xdp-report LOG [--check DRIVERS CASES EXACT]
 //! pkrs-check run-report LOG
 //! pkrs-check docs-report --out DIR [--run LOG]... [--xdp LOG]... [--xdp-sim LOG]...
@@ -21,7 +22,7 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 fn usage() -> String {
-    "usage: pkrs-check (bench|rejected|kunit|ok|logged) LOG STEP [options] | clean LOG | xdp-report LOG \
+    "usage: pkrs-check (bench|rejected|kunit|ok|logged) LOG STEP [options] | clean LOG | box LOG | xdp-report LOG \
      | run-report LOG | docs-report --out DIR [--run LOG]... [--xdp LOG]... [--xdp-sim LOG]..."
         .into()
 }
@@ -306,6 +307,11 @@ fn run(args: &[String]) -> Result<(), String> {
                 ));
             }
             return Ok(());
+        }
+        if cmd == "box" {
+            // `box LOG`: a whole test box run is sound (log::check_box).
+            let text = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+            return log::check_box(&String::from_utf8_lossy(&text));
         }
         if cmd == "clean" {
             // `clean LOG`: no kernel trouble anywhere in the log.
