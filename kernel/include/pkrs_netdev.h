@@ -149,7 +149,7 @@ void pkrs_xdp_exception(struct net_device *dev, struct bpf_prog *prog,
 int pkrs_xdpf_push_hdr(struct xdp_frame *f, u32 hdr_len, void **data,
 		       u32 *len);
 
-/* page_address() of an order-0 page. */
+/* page_address() (defined in pkrs_shim.c, declared in pkrs_shim.h too). */
 void *pkrs_page_address(struct page *page);
 /* Sizes the Rust side checks its generated layouts against. */
 u32 pkrs_sizeof_xdp_buff(void);

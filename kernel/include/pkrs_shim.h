@@ -29,6 +29,8 @@ struct page *pkrs_alloc_pages_node(int nid, gfp_t gfp, unsigned int order);
 /* numa_mem_id(): the memory node of this CPU; page_to_nid(). */
 int pkrs_numa_mem_id(void);
 int pkrs_page_to_nid(struct page *page);
+/* page_address(): the kernel address of a page (lowmem). */
+void *pkrs_page_address(struct page *page);
 
 /* release_pages(): put_page() on each of pages[0..nr), batched. */
 void pkrs_release_pages(struct page **pages, int nr);
@@ -124,5 +126,29 @@ bool pkrs_pp_dma_mapped(void *pool);
 void pkrs_pp_sync_for_cpu(void *pool, struct page *page, u32 offset, u32 len);
 /* Fills *stats; false when the kernel has no CONFIG_PAGE_POOL_STATS. */
 bool pkrs_pp_get_stats(void *pool, struct pkrs_pp_stats *stats);
+
+/*
+ * debugfs files whose file_operations name the module they are compiled
+ * into as their owner (THIS_MODULE): an open file holds the module, so
+ * rmmod waits for it to be closed. (The kernel crate's debugfs::File leaves
+ * the owner NULL: a file held open across rmmod is released through the
+ * unloaded module's memory.) A file reads what show() writes into the
+ * seq_file; write(), if any, takes what the user writes (mode 0600, else
+ * 0400). The node must outlive the file (pkrs_dbgfs_remove()).
+ */
+struct seq_file;
+struct dentry;
+struct pkrs_dbgfs_node {
+	int (*show)(struct seq_file *m, const void *data);
+	long (*write)(const void *data, const char *ubuf, size_t len);
+	const void *data;
+};
+/* A directory under parent (NULL: the debugfs root); an ERR_PTR on failure. */
+struct dentry *pkrs_dbgfs_dir(const char *name, struct dentry *parent);
+struct dentry *pkrs_dbgfs_file(const char *name, struct dentry *parent,
+			       const struct pkrs_dbgfs_node *node);
+/* debugfs_remove(): recursive; waits for the files' running calls. */
+void pkrs_dbgfs_remove(struct dentry *d);
+void pkrs_seq_write(struct seq_file *m, const char *s, size_t len);
 
 #endif /* PKRS_SHIM_H */

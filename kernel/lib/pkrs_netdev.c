@@ -401,11 +401,6 @@ int pkrs_xdpf_push_hdr(struct xdp_frame *f, u32 hdr_len, void **data,
 	return 0;
 }
 
-void *pkrs_page_address(struct page *page)
-{
-	return page_address(page);
-}
-
 u32 pkrs_sizeof_xdp_buff(void)
 {
 	return sizeof(struct xdp_buff);

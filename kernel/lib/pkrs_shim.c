@@ -18,6 +18,8 @@
 #include <net/page_pool/types.h>
 
 #include "../include/pkrs_shim.h"
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
 
 void pkrs_put_page(struct page *page)
 {
@@ -50,6 +52,11 @@ int pkrs_numa_mem_id(void)
 int pkrs_page_to_nid(struct page *page)
 {
 	return page_to_nid(page);
+}
+
+void *pkrs_page_address(struct page *page)
+{
+	return page_address(page);
 }
 
 void pkrs_release_pages(struct page **pages, int nr)
@@ -249,3 +256,57 @@ bool pkrs_pp_get_stats(void *pool, struct pkrs_pp_stats *s)
 #endif
 }
 #endif /* CONFIG_PAGE_POOL */
+
+static int pkrs_dbgfs_show(struct seq_file *m, void *v)
+{
+	const struct pkrs_dbgfs_node *n = m->private;
+
+	return n->show ? n->show(m, n->data) : 0;
+}
+
+static int pkrs_dbgfs_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, pkrs_dbgfs_show, inode->i_private);
+}
+
+static ssize_t pkrs_dbgfs_write(struct file *file, const char __user *buf,
+				size_t len, loff_t *ppos)
+{
+	const struct seq_file *m = file->private_data;
+	const struct pkrs_dbgfs_node *n = m->private;
+
+	if (!n->write)
+		return -EINVAL;
+	return n->write(n->data, (const char __force *)buf, len);
+}
+
+static const struct file_operations pkrs_dbgfs_fops = {
+	.owner = THIS_MODULE,
+	.open = pkrs_dbgfs_open,
+	.read = seq_read,
+	.write = pkrs_dbgfs_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+struct dentry *pkrs_dbgfs_dir(const char *name, struct dentry *parent)
+{
+	return debugfs_create_dir(name, parent);
+}
+
+struct dentry *pkrs_dbgfs_file(const char *name, struct dentry *parent,
+			       const struct pkrs_dbgfs_node *node)
+{
+	return debugfs_create_file(name, node->write ? 0600 : 0400, parent,
+				   (void *)node, &pkrs_dbgfs_fops);
+}
+
+void pkrs_dbgfs_remove(struct dentry *d)
+{
+	debugfs_remove(d);
+}
+
+void pkrs_seq_write(struct seq_file *m, const char *s, size_t len)
+{
+	seq_write(m, s, len);
+}

@@ -12,7 +12,7 @@ quiet_cmd_pkrs_bindgen = BINDGEN $@
       cmd_pkrs_bindgen = $(BINDGEN) $< --rust-target 1.85 --use-core \
 	--ctypes-prefix kernel::ffi --no-layout-tests --no-debug '.*' \
 	--allowlist-function 'pkrs_.*' --allowlist-type 'pkrs_.*' \
-	--blocklist-type 'page|device|tasklet_struct|napi_struct|net_device' \
+	--blocklist-type 'page|device|tasklet_struct|napi_struct|net_device|dentry|seq_file' \
 	--with-derive-default \
 	--raw-line '$(pkrs_bindgen_allow)' \
 	--raw-line 'use kernel::bindings::*;' \

@@ -35,13 +35,14 @@ pub(crate) mod hw;
 
 use crate::kthread::KThread;
 use crate::page_pool::cpool::CPagePool;
+use crate::page_pool::dbgfs::{Dir, File};
 use crate::page_pool::native::RsPagePool;
 use crate::page_pool::{DomainHandle, PagePool, Params};
 use crate::xdp_rx::netdev::NetDevice;
 use crate::xdp_rx::queue::{max_mtu, Config, Queue};
 use core::sync::atomic::Ordering::Relaxed;
 use hw::{CqRx, CqTx, Hw};
-use kernel::debugfs::{Dir, File, Reader};
+use kernel::debugfs::Reader;
 use kernel::device::Device;
 use kernel::faux;
 use kernel::prelude::*;
@@ -147,7 +148,7 @@ impl Reader for Ctl {
 struct Nic<P: PagePool> {
     // Dropped in this order (see `remove`): the control file, the device
     // thread, the queue (its pool), the netdev.
-    ctl: Option<Pin<KBox<File<Ctl>>>>,
+    ctl: Option<KBox<File<Ctl>>>,
     _dir: Dir,
     thread: Option<KThread>,
     queue: KBox<Queue<CqRx, CqTx, P>>,
@@ -188,7 +189,7 @@ impl<P: PagePool> Nic<P> {
         let xdp = crate::xdp_rx::XDP_FEATURES;
         netdev.setup(Some(&mac), (68, max_mtu(0), 1500), 0, xdp);
         let dir = domain.domain().dir.subdir(&name);
-        let ctl = KBox::pin_init(dir.read_write_file(c"ctl", Ctl(hw.clone())), GFP_KERNEL)?;
+        let ctl = dir.read_write_file(c"ctl", Ctl(hw.clone()))?;
         let raw = Arc::into_raw(hw.clone()).cast_mut().cast();
         // SAFETY: the thread owns the reference `into_raw` gave it and is
         // stopped (`KThread`'s drop) before the module goes; `hw_cpu` was

@@ -11,13 +11,13 @@
 //! Unlike the native pool's, its pages must not be returned from hard IRQ
 //! (the kernel's ring takes a `spin_lock_bh`): debug builds check it.
 
+use super::dbgfs::{Dir, File};
 use super::{
     MemModel, PagePool, Params, PoolDomain, PoolPage, Stats, DMA_MAP, DMA_SYNC_DEV, PREZERO,
 };
 use crate::shim_bindings as shim;
 use core::ptr::NonNull;
 use kernel::bindings;
-use kernel::debugfs::{Dir, File};
 use kernel::device::Device;
 use kernel::dma::DmaAddress;
 use kernel::ffi::{c_int, c_void};
@@ -100,7 +100,7 @@ pub(crate) struct CPagePool {
     /// no reference of its own: we hold one for it.
     _dev: Option<ARef<Device>>,
     /// `stats` in the domain's debugfs directory, as the native pool's.
-    stats_file: Option<Pin<KBox<File<StatsView>>>>,
+    stats_file: Option<KBox<File<StatsView>>>,
     _dir: Dir,
 }
 
@@ -147,8 +147,7 @@ impl PagePool for CPagePool {
         let pool = kernel::error::from_err_ptr(unsafe { shim::pkrs_pp_create(&p) })?;
         let pool = NonNull::new(pool).ok_or(ENOMEM)?;
         let dir = domain.dir.subdir(params.name);
-        let stats_file =
-            KBox::pin_init(dir.read_only_file(c"stats", StatsView(pool)), GFP_KERNEL).ok();
+        let stats_file = dir.read_only_file(c"stats", StatsView(pool)).ok();
         // INVARIANT: a pool just created.
         Ok(Self {
             pool,

@@ -34,6 +34,8 @@
 #![allow(dead_code, reason = "each module uses a different part of the pool")]
 
 pub(crate) mod cpool;
+#[path = "../../../lib/dbgfs.rs"]
+pub(crate) mod dbgfs;
 mod dma;
 pub(crate) mod native;
 mod ring;

@@ -38,6 +38,7 @@
 //! Pages must be back before the module that made the pool is unloaded:
 //! their handles run this module's code when dropped.
 
+use super::dbgfs::{Dir, File};
 use super::dma::DmaMaps;
 use super::ring::{Entry, Head, PtrRing};
 use super::{
@@ -48,7 +49,6 @@ use core::ptr::NonNull;
 use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64};
 use kernel::bindings;
-use kernel::debugfs::{Dir, File};
 use kernel::dma::DmaAddress;
 use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
@@ -448,7 +448,7 @@ pub(crate) struct RsPagePool {
     head: Option<Head>,
     gfp: bindings::gfp_t,
     domain: Arc<PoolDomain>,
-    stats_file: Option<Pin<KBox<File<StatsView>>>>,
+    stats_file: Option<KBox<File<StatsView>>>,
     _dir: Dir,
 }
 
@@ -745,8 +745,7 @@ impl PagePool for RsPagePool {
         )?;
         let shared = NonNull::new(KBox::into_raw(shared)).ok_or(ENOMEM)?;
         let dir = domain.dir.subdir(params.name);
-        let stats_file =
-            KBox::pin_init(dir.read_only_file(c"stats", StatsView(shared)), GFP_KERNEL).ok();
+        let stats_file = dir.read_only_file(c"stats", StatsView(shared)).ok();
         let mut gfp = bindings::GFP_ATOMIC | bindings::__GFP_NOWARN;
         if params.flags & PREZERO != 0 {
             gfp |= bindings::__GFP_ZERO;
