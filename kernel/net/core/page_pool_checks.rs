@@ -5,8 +5,11 @@
 use crate::page_pool::cpool::CPagePool;
 use crate::page_pool::native::RsPagePool;
 use crate::page_pool::{
-    assume_bound, dma_device, DomainHandle, PagePool, Params, DMA_MAP, DMA_SYNC_DEV, PREZERO,
+    assume_bound, dma_device, DomainHandle, PagePool, Params, PoolPage, DMA_MAP, DMA_SYNC_DEV,
+    PREZERO,
 };
+use crate::shim_bindings as shim;
+use kernel::bindings;
 use kernel::prelude::*;
 
 /// The module parameters that describe the pools made at load.
@@ -47,11 +50,86 @@ pub(crate) fn at_load(domain: &DomainHandle, load: &LoadParams) -> Result {
 }
 
 fn round_trip<P: PagePool>(domain: &DomainHandle, p: &Params<'_>) -> Result {
+    let prezero = p.flags & PREZERO != 0 && p.order <= bindings::MAX_PAGE_ORDER;
+    if prezero {
+        dirty_free_blocks(p.order);
+    }
     let mut pool = P::new(p, domain.domain())?;
+    if prezero {
+        // The pool's first pages come fresh from the page allocator, which
+        // likely hands back the blocks just dirtied: each must read as zero.
+        let mut pages = KVec::new();
+        for _ in 0..8 {
+            pages.push(pool.alloc()?, GFP_KERNEL)?;
+        }
+        for page in &pages {
+            check_zero(page.as_raw(), p.order)?;
+        }
+        pr_info!(
+            "prezero: {} pool, order {}: 8 fresh pages read as zero\n",
+            P::KIND,
+            p.order
+        );
+        for page in pages {
+            pool.recycle_direct(page);
+        }
+    }
     let page = pool.alloc()?;
     pool.recycle_direct(page);
     drop(pool.alloc()?);
     Ok(())
+}
+
+/// Allocates up to 4 MiB in blocks of `order`, fills them with 0xff and
+/// frees them: the next allocations of that order tend to get them back
+/// (the per-CPU lists and the buddy lists are LIFO), dirty.
+fn dirty_free_blocks(order: u32) {
+    let bytes = kernel::page::PAGE_SIZE << order;
+    let n = (1024usize >> order.min(10)).max(1);
+    let mut blocks = KVec::new();
+    for _ in 0..n {
+        // SAFETY: any gfp and order are allowed; `round_trip` only calls
+        // this for an order up to MAX_PAGE_ORDER.
+        let p =
+            unsafe { bindings::alloc_pages(bindings::GFP_KERNEL | bindings::__GFP_NOWARN, order) };
+        if p.is_null() {
+            break;
+        }
+        // SAFETY: a block of `bytes` we own, lowmem (GFP_KERNEL, no highmem
+        // on the architectures the project builds for).
+        unsafe { core::ptr::write_bytes(shim::pkrs_page_address(p).cast::<u8>(), 0xff, bytes) };
+        if blocks.push(p, GFP_KERNEL).is_err() {
+            // SAFETY: allocated above with this order, not kept anywhere.
+            unsafe { bindings::__free_pages(p, order) };
+            break;
+        }
+    }
+    for p in blocks {
+        // SAFETY: each allocated above with this order and not kept.
+        unsafe { bindings::__free_pages(p, order) };
+    }
+}
+
+/// Whether the whole block of `order` at `page` reads as zero; `EINVAL`
+/// with the first byte that does not.
+fn check_zero(page: *mut bindings::page, order: u32) -> Result {
+    let bytes = kernel::page::PAGE_SIZE << order;
+    // SAFETY: `page` is a pool page of this order that the caller holds:
+    // `bytes` readable bytes at its lowmem address that nobody writes.
+    let s =
+        unsafe { core::slice::from_raw_parts(shim::pkrs_page_address(page).cast::<u8>(), bytes) };
+    match s.iter().position(|&b| b != 0) {
+        None => Ok(()),
+        Some(at) => {
+            pr_err!(
+                "prezero: a fresh order-{} page is not zero: byte {} is {:#x}\n",
+                order,
+                at,
+                s[at]
+            );
+            Err(EINVAL)
+        }
+    }
 }
 
 /// With page allocations made to fail: both pools must fail cleanly and
