@@ -217,6 +217,12 @@ test:
 # PUSH_OPTS='-i /home/me/.ssh/testbox -o UserKnownHostsFile=/home/me/.ssh/testbox_hosts'.
 cmdline = $(if $(filter command line,$(origin $(1))),$(value $(1)),$(2))
 unexport HOST PORT PUSH_OPTS
+# A variable of the command line is exported to every recipe, expanded: a
+# USER='$(shell ...)' would run there. The local USER of the environment
+# stays when none is given.
+ifeq ($(origin USER),command line)
+unexport USER
+endif
 push_remote clean_remote: export PKRS_PUSH_HOST := $(call cmdline,HOST)
 push_remote clean_remote: export PKRS_PUSH_PORT := $(call cmdline,PORT)
 push_remote clean_remote: export PKRS_PUSH_USER := $(call cmdline,USER,root)

@@ -146,7 +146,8 @@ pkrs_msg "checking $where"
 probe=$(remote probe) || pkrs_die "cannot run commands on $where over ssh (see ssh's message above)"
 val() { sed -n "s/^$1=//p" <<<"$probe" | head -n 1; }
 host_rel=$(val release)
-[[ $host_rel =~ ^[A-Za-z0-9_.+-]+$ ]] || pkrs_die "unexpected answer from $where: $probe"
+# A release is a directory name under /lib/modules: no "." or "..".
+[[ $host_rel =~ ^[A-Za-z0-9][A-Za-z0-9_.+-]*$ ]] || pkrs_die "unexpected answer from $where: $probe"
 if [ "$host_rel" != "$built_rel" ]; then
 	[ $force = 1 ] || pkrs_die "$host runs kernel $host_rel but the modules are built for $built_rel: refusing (build against $host's kernel tree, or --force)"
 	pkrs_msg "warning: $host runs kernel $host_rel, the modules are built for $built_rel (--force)"

@@ -66,6 +66,17 @@ port_user() {
 		refused_says 'malformed USER' HOST=127.0.0.1 USER='root;touch pwned'
 }
 check "push_remote PORT='22; touch pwned' and USER='root;touch pwned' are refused" port_user
+# At make's level: a make function, backticks or a newline in HOST or USER
+# is neither expanded by make nor run by the recipe's shell.
+make_level() {
+	refused_says "malformed HOST" HOST='$(shell touch pwned)' &&
+		refused_says "malformed HOST" HOST='`touch pwned`' &&
+		refused_says "malformed HOST" HOST="x
+touch pwned" &&
+		refused_says "malformed USER" HOST=127.0.0.1 USER='$(shell touch pwned)' &&
+		refused_says "malformed USER" HOST=127.0.0.1 USER='`touch pwned`'
+}
+check "push_remote HOST or USER with \$(shell ...), backticks or a newline: refused, nothing run" make_level
 pr_copy=$pr/repo
 mkdir -p "$pr_copy"
 git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$pr_copy"
@@ -84,6 +95,51 @@ no_strict() {
 	grep -q 'host-key checking stays on' "$pr/shkc.log" && [ ! -e "$pr/calls" ]
 }
 check "push_remote.sh refuses -o StrictHostKeyChecking=no" no_strict
+# A remote that lies: a stand-in ssh answers the probe and the staging
+# request with what PKRS_FAKE_PROBE and PKRS_FAKE_STAGE say; the script
+# must refuse and go no further (no copy, no install).
+mkdir -p "$pr/liar"
+cat >"$pr/liar/ssh" <<LIAR
+#!/bin/sh
+echo "ssh \$*" >>"$pr/calls"
+cat >/dev/null
+case "\$*" in
+*"sh -s -- probe") printf '%s\\n' "\$PKRS_FAKE_PROBE" ;;
+*"sh -s -- stage") printf '%s\\n' "\$PKRS_FAKE_STAGE" ;;
+*) exit 255 ;;
+esac
+LIAR
+for p in scp rsync; do cp "$pr/fakebin/$p" "$pr/liar/$p"; done
+chmod +x "$pr/liar/ssh"
+# liar TEXT PROBE STAGE [OPTIONS]: push_remote.sh fails saying TEXT; ssh was
+# asked nothing after the lie (the probe, and the stage if it got that
+# far), scp and rsync nothing.
+liar() {
+	local text=$1 probe=$2 stage=$3; shift 3
+	rm -f "$pr/calls"
+	! PATH=$pr/liar:$PATH PKRS_FAKE_PROBE=$probe PKRS_FAKE_STAGE=$stage \
+		scripts/push_remote.sh "$@" 127.0.0.1 2>"$pr/liar.log" >/dev/null
+	cat "$pr/liar.log"; cat "$pr/calls"
+	grep -q -- "$text" "$pr/liar.log" && ! grep -qv -- '-- probe$\|-- stage$' "$pr/calls"
+}
+good_probe="release=$pr_rel
+rsync=no
+scp=yes
+tar=yes
+depmod=yes
+uid=0"
+liars() {
+	liar "unexpected answer" "release=7.2; rm -rf /" x &&
+		liar "unexpected answer" "release=.." x --force &&
+		liar "unexpected answer" "release=../../etc" x --force &&
+		liar "runs kernel 6.1.0-99-amd64 but the modules are built for" \
+			"${good_probe/release=$pr_rel/release=6.1.0-99-amd64}" x &&
+		liar "unexpected staging directory" "$good_probe" "/tmp/pkrs-push.abc/../../etc" &&
+		liar "unexpected staging directory" "$good_probe" "/tmp/pkrs-push.abc
+/etc" &&
+		liar "unexpected staging directory" "$good_probe" "/etc"
+}
+check "a remote answering a bad release or staging path is refused before any copy or install" liars
 check "push_remote.sh -h prints the usage" sh -c 'scripts/push_remote.sh -h | grep -q -- "--delete"'
 
 # --- the test box with an ssh server ------------------------------------------

@@ -60,14 +60,17 @@ free_pages() {
 	echo $b
 }
 
-# leak_check BEFORE TOLERANCE: fails when the free pages differ by more
-# than TOLERANCE from BEFORE (printed by free_pages), either way: missing
-# pages are a leak, extra ones a double free.
+# leak_check BEFORE TOLERANCE: fails when more than TOLERANCE pages are
+# missing from BEFORE (printed by free_pages): a leak. More pages free
+# after than before is memory that earlier steps' deferred work gave back
+# in the meantime (seen: up to 98 pages, freed over several seconds after
+# a driver's traffic); up to 512 are taken as that. A page freed twice
+# shows as a bad page state, which the run's trouble check fails on.
 leak_check() {
 	after=$(free_pages)
 	d=$(($1 - after))
-	echo "free pages: before $1, after $after, missing $d (tolerance $2)"
-	[ $d -le "$2" ] && [ $d -ge "-$2" ]
+	echo "free pages: before $1, after $after, missing $d (tolerance $2 missing, 512 extra)"
+	[ $d -le "$2" ] && [ $d -ge -512 ]
 }
 
 # not CMD...: succeeds when CMD fails (for steps that must fail).
@@ -76,9 +79,9 @@ not() { ! "$@"; }
 # The leak checks' loads and bound: MODULE loaded and unloaded LEAK_LOADS
 # times between the two counts, so that a leak per load multiplies past
 # the count's noise (a few tens of pages: slabs, per-CPU lists); 16
-# pages a load show as 64, more than LEAK_TOL (page-bench.sh proves it).
-LEAK_LOADS=4
-LEAK_TOL=48
+# pages a load show as 128, twice LEAK_TOL (page-bench.sh proves it).
+LEAK_LOADS=8
+LEAK_TOL=64
 
 # cycles N MODULE ARGS...: N loads and unloads of MODULE, then a load.
 cycles() {

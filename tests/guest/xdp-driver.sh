@@ -19,6 +19,8 @@ ETHTOOL=/usr/sbin/ethtool
 NC=/usr/bin/nc.openbsd
 REDIRECT=$XDP_BIN/xdp_redirect_map
 BENCH=$XDP_BIN/xdp_bench01_mem_access_cost
+DDOS=$XDP_BIN/xdp_ddos01_blacklist
+DDOS_CMD=$XDP_BIN/xdp_ddos01_blacklist_cmdline
 N=${N:-20000}
 TRACE=/sys/kernel/tracing
 
@@ -225,7 +227,8 @@ step load.unbind unbind_under_traffic
 
 # --- the samples/bpf tools on this driver ---------------------------------------------
 sample_bench() {
-	local t
+	local t p0 d0 rx dd
+	p0=$(xs $D2 rx_packets) d0=$(xs $D2 rx_xdp_drop)
 	$BENCH --dev $D2 --action XDP_DROP --sec 8 >/tmp/b.out 2>&1 &
 	pid=$!
 	sleep 1
@@ -233,10 +236,73 @@ sample_bench() {
 	wait $pid
 	cat /tmp/b.out
 	t=$(sed -n 's/^total: \([0-9]*\) packets.*/\1/p' /tmp/b.out)
-	check "xdp_bench01 on virtio_xdp counts every frame sent" [ "${t:-0}" = $N ]
+	rx=$(($(xs $D2 rx_packets) - p0)) dd=$(($(xs $D2 rx_xdp_drop) - d0))
+	echo "generator sent $sent; the tool's total ${t:-none}; the NIC's rx_packets +$rx, rx_xdp_drop +$dd"
+	check "the generator sent $N" [ "$sent" = $N ]
+	check "xdp_bench01's total is exactly what the generator sent and the NIC received and dropped" \
+		[ "${t:-0}" = $N -a $rx = $N -a $dd = $N ]
 	done_step
 }
 step sample.bench sample_bench
+
+# xdp_ddos01_blacklist on this driver, fed by the generator with frames
+# of every kind its parser must handle: IP options, a first fragment, one
+# and two VLAN tags, a bad IHL (malformed: passed on), a total length
+# that lies, non-IPv4 and ARP. Checked against the verdicts the program
+# must give (its counters), and independently: the NIC's rx_packets,
+# rx_xdp_drop and rx_xdp_pass, and IPv4 InReceives for what reaches IP.
+LISTED=10.0.2.66 UNLISTED=10.0.2.77
+ddos_stat() { $DDOS_CMD --stats | awk -v n="$1" 'substr($0, 1, 17) ~ "^" n " *$" { print $NF }'; }
+sample_ddos() {
+	local p0 d0 a0 in0 k n=0 rx dd da din
+	mount | grep -q ' /sys/fs/bpf ' || mount -t bpf bpf /sys/fs/bpf
+	$DDOS --dev $D2 >/tmp/ddos.out 2>&1 &
+	dpid=$!
+	sleep 2
+	cat /tmp/ddos.out
+	grep -q "attached to $D2" /tmp/ddos.out || { echo "the loader did not attach"; kill $dpid; return 1; }
+	$DDOS_CMD --add --ip $LISTED --udp-dport 9999 || ok=1
+	p0=$(xs $D2 rx_packets) d0=$(xs $D2 rx_xdp_drop) a0=$(xs $D2 rx_xdp_pass) in0=$(snmp Ip InReceives)
+	# From the listed source: dropped whatever the headers around the
+	# addresses, but for the bad IHL (malformed, passed before any lookup)
+	# and the frames that are not IPv4.
+	for k in udp badtotlen ipopts frag vlan1 vlan2 badihl nonip arp; do
+		send 100 kind=$k src_ip=$LISTED dport=7 >/dev/null || ok=1
+		n=$((n + sent))
+	done
+	# From another source to the listed UDP port: dropped when the port is
+	# found, past IP options, two VLAN tags, in a first fragment; to
+	# another port, passed to IP, a lying total length too.
+	for k in udp ipopts vlan2 frag; do
+		send 100 kind=$k src_ip=$UNLISTED dport=9999 >/dev/null || ok=1
+		n=$((n + sent))
+	done
+	for k in udp badtotlen; do
+		send 100 kind=$k src_ip=$UNLISTED dport=7 >/dev/null || ok=1
+		n=$((n + sent))
+	done
+	sleep 0.5
+	$DDOS_CMD --stats || ok=1
+	rx=$(($(xs $D2 rx_packets) - p0)) dd=$(($(xs $D2 rx_xdp_drop) - d0))
+	da=$(($(xs $D2 rx_xdp_pass) - a0)) din=$(($(snmp Ip InReceives) - in0))
+	echo "sent $n; rx_packets +$rx, rx_xdp_drop +$dd, rx_xdp_pass +$da; IPv4 InReceives +$din"
+	check "the generator sent 1500 frames, the NIC received them all" [ $n = 1500 -a $rx = 1500 ]
+	check "ip $LISTED: 600 dropped (UDP, bad total length, IP options, fragment, 1 and 2 VLAN tags)" \
+		[ "$(ddos_stat "ip $LISTED")" = 600 ]
+	check "udp-dport 9999: 400 dropped (past IP options, 2 VLAN tags, in a first fragment)" \
+		[ "$(ddos_stat "udp-dport 9999")" = 400 ]
+	check "the program's XDP_DROP (1000) is the NIC's rx_xdp_drop" \
+		[ "$(ddos_stat XDP_DROP)" = 1000 -a $dd = 1000 ]
+	check "bad IHL: 100 malformed; XDP_PASS 400 (non-IPv4, ARP, 200 unlisted)" \
+		[ "$(ddos_stat malformed)" = 100 -a "$(ddos_stat XDP_PASS)" = 400 ]
+	check "the NIC passed 500 (rx_xdp_pass), of them 300 IPv4 untagged: IPv4 InReceives +300" \
+		[ $da = 500 -a $din = 300 ]
+	kill -TERM $dpid
+	wait $dpid || ok=1
+	check "the loader removed its program" grep -q "XDP program removed from $D2" /tmp/ddos.out
+	done_step
+}
+step sample.ddos sample_ddos
 
 # --- teardown: nothing leaked ----------------------------------------------------------
 kill $NS

@@ -94,7 +94,7 @@ BENCH_COUNT=300000
 bench() {
 	local name=$1 count=$2 out=/tmp/$1.out pid rc; shift 2
 	ok=0 total=0 d_in=0 d_rx0=0
-	in0=$(ip_in) rx00=$(stat_of eth0 rx_packets)
+	in0=$(ip_in) rx00=$(stat_of eth0 rx_packets) rx10=$(stat_of eth1 rx_packets) tx00=$(stat_of eth0 tx_packets)
 	$BENCH --dev eth1 "$@" >$out 2>&1 &
 	pid=$!
 	if ! wait_for $out XDP_action; then
@@ -112,14 +112,20 @@ bench() {
 	rc=$?
 	cat $out
 	d_in=$(($(ip_in) - in0)) d_rx0=$(($(stat_of eth0 rx_packets) - rx00))
+	d_rx1=$(($(stat_of eth1 rx_packets) - rx10)) d_tx0=$(($(stat_of eth0 tx_packets) - tx00))
 	total=$(sed -n 's/^total: \([0-9]*\) packets.*/\1/p' $out)
-	echo "sent $count; bench total $total; IPv4 InReceives +$d_in; eth0 rx_packets +$d_rx0"
+	echo "pktgen sent $count (eth0 tx_packets +$d_tx0); eth1 rx_packets +$d_rx1; bench total $total;" \
+		"IPv4 InReceives +$d_in; eth0 rx_packets +$d_rx0"
 	check "exit status 0" [ $rc = 0 ]
 	check "says it removed the program" grep -q "XDP program removed from eth1" $out
 	check "a total line" [ -n "$total" ]
 	total=${total:-0}
-	check "total between 90% of the frames sent and sent + 50" \
-		[ $total -ge $((count * 9 / 10)) -a $total -le $((count + 50)) ]
+	check "eth0 sent exactly the frames pktgen was told to" [ $d_tx0 = $count ]
+	# QEMU's hub may drop frames the guest is too slow for; what reached
+	# eth1 is counted by virtio_net, and the program must count exactly that.
+	check "the bench's total is exactly eth1's rx_packets" [ $total = $d_rx1 ]
+	check "eth1 received at least 90% of the frames sent, and no more" \
+		[ $d_rx1 -ge $((count * 9 / 10)) -a $d_rx1 -le $count ]
 	max=$(awk '$1 ~ /^XDP_/ && $2 ~ /^[0-9]+$/ { if ($2 > m) m = $2 } END { print m + 0 }' $out)
 	sum=$(awk '$1 ~ /^XDP_/ && $2 ~ /^[0-9]+$/ { s += $2 } END { print s + 0 }' $out)
 	check "a per-second pps line above 0 and all below 10 million" \
@@ -135,8 +141,8 @@ bench() {
 bench_drop() {
 	bench bench_drop $BENCH_COUNT --action XDP_DROP || return 1
 	check "mem column no_touch" grep -q "^XDP_DROP .* no_touch$" /tmp/bench_drop.out
-	check "XDP_DROP: (almost) nothing reaches the IPv4 stack" [ $d_in -le $((total / 100)) ]
-	check "XDP_DROP: nothing comes back to eth0" [ $d_rx0 -le 10 ]
+	check "XDP_DROP: nothing reaches the IPv4 stack" [ $d_in = 0 ]
+	check "XDP_DROP: nothing comes back to eth0" [ $d_rx0 = 0 ]
 	return $ok
 }
 step bench.drop bench_drop
@@ -148,14 +154,15 @@ bench_read() {
 step bench.drop_read bench_read
 bench_pass() {
 	bench bench_pass $BENCH_COUNT --action XDP_PASS || return 1
-	check "XDP_PASS: the frames reach the IPv4 stack" [ $d_in -ge $((total * 9 / 10)) ]
+	check "XDP_PASS: every frame reaches the IPv4 stack (InReceives)" [ $d_in = $total ]
 	return $ok
 }
 step bench.pass bench_pass
 bench_tx() {
 	bench bench_tx $BENCH_COUNT --action XDP_TX --swapmac || return 1
 	check "mem column swapmac" grep -q "^XDP_TX .* swapmac$" /tmp/bench_tx.out
-	check "XDP_TX --swapmac: the frames come back to eth0" [ $d_rx0 -ge $((total * 9 / 10)) ]
+	check "XDP_TX --swapmac: the frames come back to eth0 (90% at least; no more)" \
+		[ $d_rx0 -ge $((total * 9 / 10)) -a $d_rx0 -le $total ]
 	return $ok
 }
 step bench.tx bench_tx
@@ -165,7 +172,7 @@ bench_skb() {
 	# before any driver sees them.
 	PG_DELAY=40000 bench bench_skb 30000 --action XDP_DROP --skb-mode || return 1
 	check "attached in generic mode" grep -q "in generic (skb) mode" /tmp/bench_skb.out
-	check "XDP_DROP in generic mode: (almost) nothing reaches the IPv4 stack" [ $d_in -le $((total / 100)) ]
+	check "XDP_DROP in generic mode: nothing reaches the IPv4 stack" [ $d_in = 0 ]
 	return $ok
 }
 step bench.skb bench_skb
@@ -217,13 +224,20 @@ ddos_list() {
 }
 step ddos.list ddos_list
 ddos_traffic() {
+	local in0 rx10 din drx
 	ok=0
+	in0=$(ip_in) rx10=$(stat_of eth1 rx_packets)
 	# Paced (20 us apart) so that QEMU's hub loses nothing.
 	pg_send $N $LISTED 7 20000
 	pg_send $M $UNLISTED 7 20000
 	pg_send $K $UNLISTED 9999 20000
 	sleep 0.5
 	$CMD --stats || return 1
+	din=$(($(ip_in) - in0)) drx=$(($(stat_of eth1 rx_packets) - rx10))
+	echo "eth1 rx_packets +$drx, IPv4 InReceives +$din"
+	# The effect, counted by the kernel, not by the program's maps.
+	check "eth1 received all $((N + M + K))" [ $drx = $((N + M + K)) ]
+	check "only the $M unlisted frames reach IPv4 (InReceives)" [ $din = $M ]
 	check "ip $LISTED: $N dropped" [ "$(stat_line "ip $LISTED")" = $N ]
 	check "udp-dport 9999: $K dropped" [ "$(stat_line "udp-dport 9999")" = $K ]
 	check "tcp-dport 80: nothing dropped" [ "$(stat_line "tcp-dport 80")" = 0 ]

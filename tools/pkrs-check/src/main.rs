@@ -22,7 +22,8 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 fn usage() -> String {
-    "usage: pkrs-check (bench|rejected|kunit|ok|logged) LOG STEP [options] | clean LOG | box LOG | xdp-report LOG \
+    "usage: pkrs-check (bench|rejected|kunit|ok|logged) LOG STEP [options] \
+     | cheaper LOG STEP TYPE STEP2 TYPE2 --by N | clean LOG | box LOG | xdp-report LOG \
      | run-report LOG | docs-report --out DIR [--run LOG]... [--xdp LOG]... [--xdp-sim LOG]..."
         .into()
 }
@@ -66,6 +67,7 @@ fn check_bench(step: &log::Step, args: &[String]) -> Result<(), String> {
     }
     let mut seen: BTreeMap<(String, u32, Option<u32>), usize> = BTreeMap::new();
     let mut sums = BTreeMap::new();
+    let mut per_cpu: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     for line in &step.dmesg {
         if let Some(l) =
             bench::parse_line(line).map_err(|e| format!("malformed line {line:?}: {e}"))?
@@ -77,6 +79,9 @@ fn check_bench(step: &log::Step, args: &[String]) -> Result<(), String> {
                 ));
             }
             l.validate(loops)?;
+            if l.cpu.is_some() {
+                per_cpu.entry(l.name.clone()).or_default().push(l.cycles);
+            }
             *seen.entry((l.name.clone(), l.step, l.cpu)).or_default() += 1;
         }
         if let Some(s) =
@@ -113,6 +118,15 @@ fn check_bench(step: &log::Step, args: &[String]) -> Result<(), String> {
             return Err(format!(
                 "Sum Type:{name}: CPUs:{} average {}",
                 s.cpus, s.average
+            ));
+        }
+        // The average is the per-CPU lines' cycles summed over their count.
+        let c = per_cpu.get(name).map(Vec::as_slice).unwrap_or(&[]);
+        let mean = c.iter().sum::<u64>() / c.len().max(1) as u64;
+        if s.average != mean {
+            return Err(format!(
+                "Sum Type:{name}: average {} but the per-CPU lines' mean is {mean} ({c:?})",
+                s.average
             ));
         }
     }
@@ -341,11 +355,53 @@ fn run(args: &[String]) -> Result<(), String> {
                 Err(format!("no kernel log line with {t:?} in step {id}"))
             }
         }),
+        // `cheaper LOG STEP TYPE STEP2 TYPE2 --by N`: TYPE's cycles in
+        // STEP times N are at most TYPE2's in STEP2 (one boot: a log).
+        "cheaper" => {
+            let [t, id2, t2, ..] = rest else {
+                return Err(usage());
+            };
+            let by: u64 = one(rest, "--by")?.parse().map_err(|_| "bad --by")?;
+            check_cheaper(step, t, find(&steps, id2)?, t2, by)
+        }
         // `ok LOG STEP [STEP...]`: each step exited 0.
         "ok" => std::iter::once(id)
             .chain(rest)
             .try_for_each(|id| check_ok(find(&steps, id)?)),
         _ => Err(usage()),
+    }
+}
+
+/// The cycles of the one `Type:<name>` line (step 0, no CPU) of `step`.
+fn cycles_of(step: &log::Step, name: &str) -> Result<u64, String> {
+    let mut found = None;
+    for line in &step.dmesg {
+        if let Ok(Some(l)) = bench::parse_line(line) {
+            if l.name == name && l.cpu.is_none() && l.step == 0 {
+                if found.is_some() {
+                    return Err(format!("Type:{name} printed twice in step {}", step.id));
+                }
+                found = Some(l.cycles);
+            }
+        }
+    }
+    found.ok_or_else(|| format!("no Type:{name} line in step {}", step.id))
+}
+
+/// Physics the figures must obey in one boot: `a` at least `by` times
+/// cheaper than `b` (a pool's fast path against the page allocator).
+fn check_cheaper(sa: &log::Step, a: &str, sb: &log::Step, b: &str, by: u64) -> Result<(), String> {
+    let (ca, cb) = (cycles_of(sa, a)?, cycles_of(sb, b)?);
+    println!(
+        "{a}: {ca} cycles; {b}: {cb} cycles; ratio {:.2}",
+        cb as f64 / ca.max(1) as f64
+    );
+    if ca.saturating_mul(by) <= cb {
+        Ok(())
+    } else {
+        Err(format!(
+            "{a} ({ca} cycles) is not {by} times cheaper than {b} ({cb} cycles)"
+        ))
     }
 }
 
@@ -425,6 +481,42 @@ mod tests {
         assert!(check_bench(&step(1, &[], &[LINE]), &a).is_err());
         let more = args(&["--module", "m", "--loops", "2000", "--expect", "t"]);
         assert!(check_bench(&step(0, &[], &[LINE]), &more).is_err());
+    }
+
+    #[test]
+    fn bench_sum_is_the_mean_of_the_per_cpu_lines() {
+        let a = args(&["--module", "m", "--loops", "1000", "--concurrent", "c:2"]);
+        let cpu = |n: u32, cycles: u32| {
+            LINE.replace("Type:t Per elem: 10", &format!("Type:c CPU({n}) {cycles}"))
+                .replace(
+                    "tsc_interval:10000",
+                    &format!("tsc_interval:{}", cycles * 1000),
+                )
+        };
+        let (c0, c1) = (cpu(0, 10), cpu(1, 21));
+        let sum = |avg: u32| format!("m: Sum Type:c Average: {avg} cycles(tsc) CPUs:2 step:0");
+        let (ok, off) = (sum(15), sum(16));
+        assert_eq!(
+            check_bench(&step(0, &[], &[&c0, &c1, &ok]), &a),
+            Ok(()),
+            "{c0}"
+        );
+        let e = check_bench(&step(0, &[], &[&c0, &c1, &off]), &a).unwrap_err();
+        assert!(e.contains("mean is 15"), "{e}");
+    }
+
+    #[test]
+    fn cheaper_compares_cycles() {
+        let slow = LINE
+            .replace("Type:t Per elem: 10", "Type:u Per elem: 50")
+            .replace("tsc_interval:10000", "tsc_interval:50000");
+        let (a, b) = (step(0, &[], &[LINE]), step(0, &[], &[&slow]));
+        assert_eq!(check_cheaper(&a, "t", &b, "u", 5), Ok(()));
+        assert!(check_cheaper(&a, "t", &b, "u", 6).is_err());
+        assert!(check_cheaper(&b, "u", &a, "t", 1).is_err());
+        assert!(check_cheaper(&a, "x", &b, "u", 1)
+            .unwrap_err()
+            .contains("no Type:x"));
     }
 
     #[test]
