@@ -219,7 +219,7 @@ boot "test box boots and runs the page_pool scenario" "$log" scripts/testbox.sh 
 m=page_pool_test
 c "$m loads: both pools take and return pages with default parameters" ok "$log" $m.default
 c "KUnit pkrs_page_pool passes (counters, limit, drop with pages out, concurrent returns, DMA, pre-zero, bad parameters)" \
-	kunit "$log" $m.default --suite pkrs_page_pool --min 12
+	kunit "$log" $m.default --suite pkrs_page_pool --min 11
 c "no reaper thread runs while no dropped pool waits" ok "$log" $m.no_reaper_thread
 c "a pool dropped with pages out is freed only after they are back, with a warning meanwhile" \
 	logged "$log" $m.default "page_pool destroy: dropped with 3 pages out" "page_pool destroy: 1 pages still out"
@@ -317,7 +317,7 @@ if dbg=$(scripts/kernel-tree.sh --variant debug 2>"$dbg_log"); then
 		c "debug kernel: no BUG, WARN, bad page state or DMA-API report in the $sc run" clean "$log"
 	done
 	log=$out/testbox-debug-page-pool.log
-	c "debug kernel: KUnit pkrs_page_pool passes" kunit "$log" page_pool_test.default --suite pkrs_page_pool --min 12
+	c "debug kernel: KUnit pkrs_page_pool passes" kunit "$log" page_pool_test.default --suite pkrs_page_pool --min 11
 	c "debug kernel: page_pool_test loads, shows its counters, fails allocations cleanly, unloads" ok "$log" \
 		page_pool_test.default page_pool_test.stats page_pool_test.rmmod page_pool_test.dma \
 		page_pool_test.order3 page_pool_test.fail page_pool_test.fail.rmmod
