@@ -146,7 +146,8 @@ fn parse_send(args: &[(&str, &str)]) -> Result<SendArgs, String> {
                     spec.proto = match v {
                         "udp" => Proto::Udp,
                         "tcp" => Proto::Tcp,
-                        _ => return Err("want udp or tcp".into()),
+                        "icmp" => Proto::Icmp,
+                        _ => return Err("want udp, tcp or icmp".into()),
                     }
                 }
                 "dst_mac" => spec.dst_mac = mac(v)?,

@@ -16,10 +16,15 @@ pub const ETH_P_8021Q: u16 = 0x8100;
 pub const ETH_P_8021AD: u16 = 0x88a8;
 /// IEEE 802 local experimental ethertype 1, for `nonip`.
 pub const ETH_P_EXP1: u16 = 0x88b5;
+pub const IPPROTO_ICMP: u8 = 1;
 pub const IPPROTO_TCP: u8 = 6;
 pub const IPPROTO_UDP: u8 = 17;
 pub const UDP_HLEN: usize = 8;
 pub const TCP_HLEN: usize = 20;
+/// An ICMP echo header: type, code, checksum, identifier, sequence.
+pub const ICMP_HLEN: usize = 8;
+pub const ICMP_ECHO_REPLY: u8 = 0;
+pub const ICMP_ECHO_REQUEST: u8 = 8;
 pub const ARP_LEN: usize = 28;
 pub const SEQ_LEN: usize = 8;
 /// Largest frame of every kind but `oversize`: a 1500-byte MTU frame, plus
@@ -109,10 +114,14 @@ impl fmt::Display for Kind {
     }
 }
 
+/// What an IPv4 kind carries: a UDP datagram, a TCP segment, or an ICMP
+/// echo request (identifier: the flow's source port; sequence: the low 16
+/// bits of the frame's sequence number), which the guest's stack answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Proto {
     Udp,
     Tcp,
+    Icmp,
 }
 
 impl Proto {
@@ -120,6 +129,7 @@ impl Proto {
         match self {
             Proto::Udp => IPPROTO_UDP,
             Proto::Tcp => IPPROTO_TCP,
+            Proto::Icmp => IPPROTO_ICMP,
         }
     }
 
@@ -127,8 +137,18 @@ impl Proto {
         match self {
             Proto::Udp => UDP_HLEN,
             Proto::Tcp => TCP_HLEN,
+            Proto::Icmp => ICMP_HLEN,
         }
     }
+}
+
+/// What a frame that came back is, against what the send it answers sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Byte for byte what frame `seq` must come back as.
+    Intact(u64),
+    /// Anything else: a byte, the length or a checksum is wrong.
+    Corrupt,
 }
 
 /// The addresses and ports of one frame (one point of a send's flows).
@@ -297,7 +317,14 @@ impl Spec {
         fill_payload(&mut f[lay.payload..], seq);
         let l4len = f.len() - lay.l4;
         let (src, dst) = (flow.src_ip.to_be_bytes(), flow.dst_ip.to_be_bytes());
-        {
+        if self.proto == Proto::Icmp {
+            let l4 = &mut f[lay.l4..];
+            l4[0] = ICMP_ECHO_REQUEST;
+            put16(l4, 4, flow.sport);
+            put16(l4, 6, seq as u16);
+            let c = fold(csum_add(0, l4));
+            put16(l4, 2, c);
+        } else {
             let l4 = &mut f[lay.l4..];
             put16(l4, 0, flow.sport);
             put16(l4, 2, flow.dport);
@@ -310,6 +337,7 @@ impl Spec {
                     l4[13] = 0x10; // ACK
                     put16(l4, 14, 65535); // window
                 }
+                Proto::Icmp => unreachable!("built above"),
             }
             let sum = pseudo_sum(&src, &dst, self.proto.number(), l4len);
             let mut c = fold(csum_add(sum, l4));
@@ -348,10 +376,86 @@ impl Spec {
     }
 }
 
+impl Spec {
+    /// The sequence number a frame of this send carries (where the send
+    /// put it), if the frame is long enough to hold one.
+    pub fn seq_of(&self, f: &[u8]) -> Option<u64> {
+        let at = match self.kind {
+            Kind::Runt | Kind::Arp => return None,
+            Kind::NonIp => ETH_HLEN,
+            _ => self.layout().payload,
+        };
+        let b = f.get(at..at + SEQ_LEN)?;
+        Some(u64::from_be_bytes(b.try_into().ok()?))
+    }
+
+    /// Checks a frame that came back with the MAC addresses swapped
+    /// against frame `seq` of this send (`flows` as the send began):
+    /// an XDP_TX bounce must be that frame with only the MACs swapped; the
+    /// answer to an ICMP echo request (`proto=icmp`, no VLAN tag) must be
+    /// an echo reply from the request's destination to its source with
+    /// the request's identifier, sequence and data, and right checksums
+    /// (the IPv4 header is the guest's own: its id and flags are not
+    /// compared).
+    pub fn verify(&self, flows: &Flows, f: &[u8]) -> Verdict {
+        let Some(seq) = self.seq_of(f) else {
+            return Verdict::Corrupt;
+        };
+        let flow = flows.nth(seq);
+        let mut want = Vec::with_capacity(self.size);
+        self.build(&flow, seq, &mut want);
+        let (dst, src) = want.split_at_mut(6);
+        dst.swap_with_slice(&mut src[..6]);
+        let ok = if self.proto == Proto::Icmp && self.kind.is_ip() {
+            self.is_echo_reply(&flow, &want, f)
+        } else {
+            want == f
+        };
+        if ok {
+            Verdict::Intact(seq)
+        } else {
+            Verdict::Corrupt
+        }
+    }
+
+    /// `want`: the request with its MACs swapped; `f`: what came back.
+    fn is_echo_reply(&self, flow: &Flow, want: &[u8], f: &[u8]) -> bool {
+        let lay = self.layout();
+        if self.kind.tags() != 0 || f.len() < ETH_HLEN + 20 || f[..12] != want[..12] {
+            return false;
+        }
+        if u16::from_be_bytes([f[12], f[13]]) != ETH_P_IP {
+            return false;
+        }
+        let ihl = usize::from(f[ETH_HLEN] & 0x0f) * 4;
+        let icmp_len = want.len() - lay.l4;
+        if f[ETH_HLEN] >> 4 != 4 || ihl < 20 || f.len() < ETH_HLEN + ihl + icmp_len {
+            return false;
+        }
+        let ip = &f[ETH_HLEN..ETH_HLEN + ihl];
+        let tot = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
+        if tot != ihl + icmp_len
+            || ip[9] != IPPROTO_ICMP
+            || ip[12..16] != flow.dst_ip.to_be_bytes()
+            || ip[16..20] != flow.src_ip.to_be_bytes()
+            || fold(csum_add(0, ip)) != 0
+        {
+            return false;
+        }
+        let got = &f[ETH_HLEN + ihl..ETH_HLEN + ihl + icmp_len];
+        let req = &want[lay.l4..];
+        got[0] == ICMP_ECHO_REPLY
+            && got[1] == 0
+            && got[4..] == req[4..]
+            && fold(csum_add(0, got)) == 0
+    }
+}
+
 pub fn proto_name(p: Proto) -> &'static str {
     match p {
         Proto::Udp => "udp",
         Proto::Tcp => "tcp",
+        Proto::Icmp => "icmp",
     }
 }
 
@@ -429,6 +533,24 @@ impl Flows {
             .iter()
             .map(|r| u128::from(r.hi - r.lo) + 1)
             .fold(1u128, |a, n| a.saturating_mul(n))
+    }
+
+    /// Flow `k` of the sequence [`Flows::next_flow`] gives from the start
+    /// (`self` as it was made).
+    pub fn nth(&self, k: u64) -> Flow {
+        let mut k = u128::from(k) % self.distinct().max(1);
+        let mut v = [0u32; 4];
+        for (x, r) in v.iter_mut().zip(self.ranges.iter()) {
+            let n = u128::from(r.hi - r.lo) + 1;
+            *x = r.lo + (k % n) as u32;
+            k /= n;
+        }
+        Flow {
+            src_ip: v[0],
+            dst_ip: v[1],
+            sport: v[2] as u16,
+            dport: v[3] as u16,
+        }
     }
 
     /// The current flow; moves on to the next.
@@ -526,8 +648,83 @@ mod tests {
                 assert_eq!(seg[12] >> 4, 5, "TCP data offset");
                 assert_eq!(seg[13], 0x10, "TCP flags: ACK only");
             }
+            Proto::Icmp => panic!("check_ip is for UDP and TCP"),
         }
         l4
+    }
+
+    #[test]
+    fn icmp_echo_request_and_its_reply() {
+        let s = spec(Kind::Udp, Proto::Icmp, 98);
+        let f = frame(&s, 0x1_0005);
+        assert_eq!(f.len(), 98);
+        assert_eq!(f[23], IPPROTO_ICMP);
+        assert_eq!(rfc1071(&f[14..34]), 0, "IPv4 header checksum");
+        let icmp = &f[34..];
+        assert_eq!((icmp[0], icmp[1]), (ICMP_ECHO_REQUEST, 0));
+        assert_eq!(rfc1071(icmp), 0, "ICMP checksum");
+        assert_eq!(be16(icmp, 4), 9, "identifier: the source port");
+        assert_eq!(be16(icmp, 6), 5, "sequence: the low 16 bits");
+        check_payload(&icmp[8..], 0x1_0005);
+        assert_eq!(s.seq_of(&f), Some(0x1_0005));
+
+        // The stack's answer: addresses swapped, a header of its own.
+        let mut r = f.clone();
+        r[0..6].copy_from_slice(&f[6..12]);
+        r[6..12].copy_from_slice(&f[0..6]);
+        r[26..30].copy_from_slice(&f[30..34]);
+        r[30..34].copy_from_slice(&f[26..30]);
+        r[18..20].copy_from_slice(&[0xab, 0xcd]);
+        r[24..26].fill(0);
+        let c = rfc1071(&r[14..34]);
+        r[24..26].copy_from_slice(&c.to_be_bytes());
+        r[34] = ICMP_ECHO_REPLY;
+        r[36..38].fill(0);
+        let c = rfc1071(&r[34..]);
+        r[36..38].copy_from_slice(&c.to_be_bytes());
+        let flows = Flows::new(
+            Range::one(0x0a00_0201),
+            Range::one(0x0a00_0202),
+            Range::one(9),
+            Range::one(4242),
+        );
+        assert_eq!(s.verify(&flows, &r), Verdict::Intact(0x1_0005));
+        let mut bad = r.clone();
+        bad[97] ^= 1;
+        assert_eq!(s.verify(&flows, &bad), Verdict::Corrupt, "data changed");
+        let mut bad = r.clone();
+        bad[36] ^= 1;
+        assert_eq!(s.verify(&flows, &bad), Verdict::Corrupt, "ICMP checksum");
+        let mut bounce = f.clone();
+        bounce[0..6].copy_from_slice(&f[6..12]);
+        bounce[6..12].copy_from_slice(&f[0..6]);
+        assert_eq!(s.verify(&flows, &bounce), Verdict::Corrupt, "a request is no reply");
+    }
+
+    #[test]
+    fn a_bounce_is_intact_only_with_every_byte_as_sent() {
+        let s = spec(Kind::Udp, Proto::Udp, 300);
+        let flows = Flows::new(
+            Range { lo: 1, hi: 3 },
+            Range::one(0x0a00_0202),
+            Range { lo: 9, hi: 10 },
+            Range::one(4242),
+        );
+        let mut it = flows.clone();
+        for seq in 0..20 {
+            assert_eq!(flows.nth(seq), it.next_flow(), "flow {seq}");
+            let mut f = Vec::new();
+            s.build(&flows.nth(seq), seq, &mut f);
+            let mut b = f.clone();
+            b[0..6].copy_from_slice(&f[6..12]);
+            b[6..12].copy_from_slice(&f[0..6]);
+            assert_eq!(s.verify(&flows, &b), Verdict::Intact(seq));
+            assert_eq!(s.verify(&flows, &f), Verdict::Corrupt, "MACs not swapped");
+            let mut c = b.clone();
+            c[299] ^= 0x80;
+            assert_eq!(s.verify(&flows, &c), Verdict::Corrupt, "last byte");
+            assert_eq!(s.verify(&flows, &b[..299]), Verdict::Corrupt, "cut short");
+        }
     }
 
     fn check_payload(p: &[u8], seq: u64) {

@@ -64,7 +64,7 @@
 //! `err bad value for KEY: VALUE (why)`, an unknown command `err unknown
 //! command: ...`.
 //!
-//! `send count=N [secs=S] [size=BYTES] [rate=PPS] [kind=KIND] [proto=udp|tcp]
+//! `send count=N [secs=S] [size=BYTES] [rate=PPS] [kind=KIND] [proto=udp|tcp|icmp]
 //! [dst_mac=MAC] [src_mac=MAC] [src_ip=A[-B]] [dst_ip=A[-B]] [sport=A[-B]]
 //! [dport=A[-B]] [vid=N] [vid2=N] [batch=N]` writes frames until `count`
 //! frames or `secs` seconds (decimal, e.g. `0.5`), whichever comes first;
@@ -104,15 +104,26 @@
 //!            the NIC is promiscuous)
 //! vlan2      802.1ad tag (vid) then 802.1Q tag (vid2); up to 1522 bytes
 //! ```
-//! Every IPv4 kind takes `proto=tcp`.
+//! Every IPv4 kind takes `proto=tcp`, and `proto=icmp`: an ICMP echo
+//! request (identifier: the source port; sequence: the low 16 bits of the
+//! sequence number; the data as the payload above), which the guest's
+//! stack answers.
 //!
-//! `stats`: `ok rx=N rx_bytes=B swapped=K same=S other=O`, the records read
-//! from the data socket since the last `reset` (`rx_bytes` without length
-//! words): `swapped` have as destination MAC the source MAC of the last
-//! send and as source MAC its destination (an XDP_TX with the MACs
-//! swapped), `same` have both as sent (a bounce without swap), `other`
-//! anything else (the guest's ARP, IPv6, ...). Frames are classified by
-//! the MACs of the send that was last started.
+//! `stats`: `ok rx=N rx_bytes=B swapped=K same=S other=O intact=I
+//! corrupt=C reordered=R`, the records read from the data socket since
+//! the last `reset` (`rx_bytes` without length words): `swapped` have as
+//! destination MAC the source MAC of the last send and as source MAC its
+//! destination (an XDP_TX with the MACs swapped, or the stack's answer),
+//! `same` have both as sent (a bounce without swap), `other` anything else
+//! (the guest's ARP, IPv6, ...). Frames are classified by the MACs of the
+//! send that was last started. Each swapped frame is then checked against
+//! the frame of that send whose sequence number it carries: `intact` if it
+//! is that frame byte for byte with only the MACs swapped (for
+//! `proto=icmp`: the echo reply to it, with the request's identifier,
+//! sequence and data, addresses swapped and checksums right), else
+//! `corrupt`; `reordered` counts the intact ones whose sequence number is
+//! not above all those seen back before it in that send (out of order, or
+//! twice).
 //!
 //! `wait rx=N [secs=S]` (default 10 s): replies once the rx counter reaches
 //! N or when the time is up, with the `stats` fields and `timeout=0|1`.
@@ -148,11 +159,12 @@ serve listens on two unix sockets, then QEMU connects to both:
 Frames travel on DATA_SOCK as [u32 big-endian length][frame]; the guest
 writes one command line to /dev/ttyS1 (stty raw -echo) and reads one reply:
 
-  send count=N|secs=S [size=B] [rate=PPS] [kind=K] [proto=udp|tcp]
+  send count=N|secs=S [size=B] [rate=PPS] [kind=K] [proto=udp|tcp|icmp]
        [dst_mac=M] [src_mac=M] [src_ip=A[-B]] [dst_ip=A[-B]]
        [sport=A[-B]] [dport=A[-B]] [vid=N] [vid2=N] [batch=N]
                   -> ok sent=N bytes=B ns=ELAPSED pps=P
   stats           -> ok rx=N rx_bytes=B swapped=K same=S other=O
+                     intact=I corrupt=C reordered=R
   wait rx=N [secs=S]  -> the stats fields and timeout=0|1
   reset, quit     -> ok
 

@@ -2,7 +2,7 @@
 //! socket its serial chardev connects to, and the commands read from it.
 
 use crate::cmd::{self, Command, SendArgs};
-use crate::frame::Mac;
+use crate::frame::{Flows, Mac, Spec, Verdict};
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::FileTypeExt;
@@ -52,6 +52,14 @@ pub struct Counts {
     pub swapped: u64,
     pub same: u64,
     pub other: u64,
+    /// Of the swapped frames: byte for byte what their frame of the last
+    /// send must come back as ([`Spec::verify`]), ...
+    pub intact: u64,
+    /// ... not so (a byte, the length, a checksum wrong), ...
+    pub corrupt: u64,
+    /// ... and of the intact ones, those whose sequence number is not
+    /// above every one before it in this send (reordered or repeated).
+    pub reordered: u64,
 }
 
 impl Counts {
@@ -61,13 +69,47 @@ impl Counts {
         self.swapped += o.swapped;
         self.same += o.same;
         self.other += o.other;
+        self.intact += o.intact;
+        self.corrupt += o.corrupt;
+        self.reordered += o.reordered;
     }
 
     fn fields(&self) -> String {
         format!(
-            "rx={} rx_bytes={} swapped={} same={} other={}",
-            self.rx, self.rx_bytes, self.swapped, self.same, self.other
+            "rx={} rx_bytes={} swapped={} same={} other={} intact={} corrupt={} reordered={}",
+            self.rx,
+            self.rx_bytes,
+            self.swapped,
+            self.same,
+            self.other,
+            self.intact,
+            self.corrupt,
+            self.reordered
         )
+    }
+}
+
+/// What the frames of the last send were, to check what comes back.
+struct Expect {
+    spec: Spec,
+    flows: Flows,
+    /// The highest sequence number seen back intact (none yet: `None`).
+    last: Option<u64>,
+}
+
+impl Expect {
+    /// Counts a swapped frame as intact or corrupt, and as reordered.
+    fn check(&mut self, f: &[u8], c: &mut Counts) {
+        match self.spec.verify(&self.flows, f) {
+            Verdict::Intact(seq) => {
+                c.intact += 1;
+                match self.last {
+                    Some(l) if seq <= l => c.reordered += 1,
+                    _ => self.last = Some(seq),
+                }
+            }
+            Verdict::Corrupt => c.corrupt += 1,
+        }
     }
 }
 
@@ -243,6 +285,8 @@ struct Shared {
     counts: Mutex<Counts>,
     /// (source MAC, destination MAC) of the last send.
     macs: Mutex<(Mac, Mac)>,
+    /// The last send's frames (none before the first).
+    expect: Mutex<Option<Expect>>,
     tx: Mutex<Option<DataTx>>,
     tx_ready: Condvar,
     log: Logger,
@@ -279,6 +323,7 @@ pub fn serve(opts: &Options) -> Result<(), String> {
     let sh = Arc::new(Shared {
         counts: Mutex::new(Counts::default()),
         macs: Mutex::new((d.src_mac, d.dst_mac)),
+        expect: Mutex::new(None),
         tx: Mutex::new(None),
         tx_ready: Condvar::new(),
         log: Logger(log),
@@ -419,11 +464,13 @@ fn read_data(mut s: UnixStream, sh: Arc<Shared>) {
         };
         have += n;
         let (ours, theirs) = *lock(&sh.macs);
+        let mut expect = lock(&sh.expect);
         let mut c = Counts::default();
         let mut off = 0;
         while have - off >= 4 {
             let len = u32::from_be_bytes(buf[off..off + 4].try_into().expect("4 bytes")) as usize;
             if len > MAX_RECORD {
+                drop(expect);
                 lock(&sh.counts).add(&c);
                 sh.log.log(&format!(
                     "data: a record of {len} bytes: not QEMU's framing; reading stops"
@@ -437,12 +484,18 @@ fn read_data(mut s: UnixStream, sh: Arc<Shared>) {
             c.rx += 1;
             c.rx_bytes += len as u64;
             match classify(f, &ours, &theirs) {
-                Class::Swapped => c.swapped += 1,
+                Class::Swapped => {
+                    c.swapped += 1;
+                    if let Some(e) = expect.as_mut() {
+                        e.check(f, &mut c);
+                    }
+                }
                 Class::Same => c.same += 1,
                 Class::Other => c.other += 1,
             }
             off += 4 + len;
         }
+        drop(expect);
         buf.copy_within(off..have, 0);
         have -= off;
         lock(&sh.counts).add(&c);
@@ -616,6 +669,11 @@ fn sleep_until(t: Instant) {
 
 fn send(sh: &Shared, a: &SendArgs) -> Result<String, String> {
     *lock(&sh.macs) = (a.spec.src_mac, a.spec.dst_mac);
+    *lock(&sh.expect) = Some(Expect {
+        spec: a.spec.clone(),
+        flows: a.flows(),
+        last: None,
+    });
     let mut guard = lock(&sh.tx);
     let end = Instant::now() + sh.stall;
     while guard.is_none() {

@@ -237,27 +237,27 @@ fn send_and_count_what_comes_back() {
     let r = ctl.cmd("wait rx=668");
     assert_eq!(
         r,
-        "ok rx=668 rx_bytes=40062 swapped=334 same=333 other=1 timeout=0"
+        "ok rx=668 rx_bytes=40062 swapped=334 same=333 other=1 intact=334 corrupt=0 reordered=0 timeout=0"
     );
     assert_eq!(
         ctl.cmd("stats"),
-        "ok rx=668 rx_bytes=40062 swapped=334 same=333 other=1"
+        "ok rx=668 rx_bytes=40062 swapped=334 same=333 other=1 intact=334 corrupt=0 reordered=0"
     );
     let t = Instant::now();
     let r = ctl.cmd("wait rx=669 secs=0.3");
     assert!(t.elapsed() >= Duration::from_millis(300));
     assert!(
-        r.ends_with(" other=1 timeout=1") && r.starts_with("ok rx=668 "),
+        r.ends_with(" other=1 intact=334 corrupt=0 reordered=0 timeout=1") && r.starts_with("ok rx=668 "),
         "{r}"
     );
     assert_eq!(ctl.cmd("reset"), "ok");
     assert_eq!(
         ctl.cmd("stats"),
-        "ok rx=0 rx_bytes=0 swapped=0 same=0 other=0"
+        "ok rx=0 rx_bytes=0 swapped=0 same=0 other=0 intact=0 corrupt=0 reordered=0"
     );
     assert_eq!(
         ctl.cmd("wait rx=0 secs=5"),
-        "ok rx=0 rx_bytes=0 swapped=0 same=0 other=0 timeout=0"
+        "ok rx=0 rx_bytes=0 swapped=0 same=0 other=0 intact=0 corrupt=0 reordered=0 timeout=0"
     );
 
     let got = fake.join().unwrap();
@@ -307,7 +307,100 @@ fn classification_follows_the_send_macs() {
     write_record(&mut back, &[1, 2, 3]);
     assert_eq!(
         ctl.cmd("wait rx=4"),
-        "ok rx=4 rx_bytes=183 swapped=1 same=1 other=2 timeout=0"
+        "ok rx=4 rx_bytes=183 swapped=1 same=1 other=2 intact=1 corrupt=0 reordered=0 timeout=0"
+    );
+}
+
+/// Swaps the MAC addresses of a frame (an XDP_TX bounce).
+fn swapped(f: &[u8]) -> Vec<u8> {
+    let mut s = f.to_vec();
+    s[0..6].copy_from_slice(&f[6..12]);
+    s[6..12].copy_from_slice(&f[0..6]);
+    s
+}
+
+/// RFC 1071 over `b`.
+fn csum(b: &[u8]) -> u16 {
+    let mut s: u32 = 0;
+    for c in b.chunks(2) {
+        s += u32::from(c[0]) << 8 | u32::from(*c.get(1).unwrap_or(&0));
+        s = (s & 0xffff) + (s >> 16);
+    }
+    !(s as u16)
+}
+
+/// What a Linux stack answers to an echo request: MACs and IPv4
+/// addresses swapped, a header of its own (another id, DF), type 0, the
+/// ICMP checksum redone.
+fn echo_reply(req: &[u8]) -> Vec<u8> {
+    let mut r = swapped(req);
+    let (src, dst) = (req[26..30].to_vec(), req[30..34].to_vec());
+    r[26..30].copy_from_slice(&dst);
+    r[30..34].copy_from_slice(&src);
+    r[18..20].copy_from_slice(&0x1234u16.to_be_bytes()); // id
+    r[20] = 0x40; // DF
+    r[24..26].fill(0);
+    let c = csum(&r[14..34]);
+    r[24..26].copy_from_slice(&c.to_be_bytes());
+    r[34] = 0; // echo reply
+    r[36..38].fill(0);
+    let c = csum(&r[34..]);
+    r[36..38].copy_from_slice(&c.to_be_bytes());
+    r
+}
+
+#[test]
+fn what_comes_back_is_checked_byte_for_byte_and_in_order() {
+    let g = Gen::start(&[]);
+    let mut ctl = g.ctl();
+    let data = g.data();
+    let mut back = data.try_clone().unwrap();
+    let fake = collect(data, 6);
+    let r = ctl.cmd("send count=6 size=200 sport=1000-1002");
+    assert_eq!(ok_send(&r).0, 6);
+    let got: Vec<Vec<u8>> = fake.join().unwrap().into_iter().map(|(_, f)| f).collect();
+    // In order, then one again (a stale page would repeat a frame), one
+    // out of order, one with a byte changed, one cut short.
+    for i in [0, 1, 3] {
+        write_record(&mut back, &swapped(&got[i]));
+    }
+    write_record(&mut back, &swapped(&got[3]));
+    write_record(&mut back, &swapped(&got[2]));
+    let mut bad = swapped(&got[4]);
+    bad[150] ^= 0x20;
+    write_record(&mut back, &bad);
+    write_record(&mut back, &swapped(&got[5])[..199]);
+    assert_eq!(
+        ctl.cmd("wait rx=7"),
+        "ok rx=7 rx_bytes=1399 swapped=7 same=0 other=0 intact=5 corrupt=2 reordered=2 timeout=0"
+    );
+    assert_eq!(ctl.cmd("reset"), "ok");
+
+    // ICMP echo: requests the guest answers; the answers are checked
+    // against the requests.
+    let fake = collect(back.try_clone().unwrap(), 4);
+    let r = ctl.cmd("send count=4 proto=icmp size=98");
+    assert_eq!(ok_send(&r).0, 4);
+    let got: Vec<Vec<u8>> = fake.join().unwrap().into_iter().map(|(_, f)| f).collect();
+    for (i, f) in got.iter().enumerate() {
+        assert_eq!(f.len(), 98);
+        assert_eq!((f[23], f[34], f[35]), (1, 8, 0), "ICMP echo request");
+        assert_eq!(csum(&f[14..34]), 0, "IPv4 header checksum");
+        assert_eq!(csum(&f[34..]), 0, "ICMP checksum");
+        assert_eq!(&f[38..40], &9u16.to_be_bytes(), "identifier: the source port");
+        assert_eq!(&f[40..42], &(i as u16).to_be_bytes(), "sequence");
+        assert_eq!(seq(&f[..]), i as u64);
+    }
+    write_record(&mut back, &echo_reply(&got[0]));
+    // A bounce of the request is not an answer to it.
+    write_record(&mut back, &swapped(&got[1]));
+    let mut bad = echo_reply(&got[2]);
+    bad[60] ^= 1;
+    write_record(&mut back, &bad);
+    write_record(&mut back, &echo_reply(&got[3]));
+    assert_eq!(
+        ctl.cmd("wait rx=4"),
+        "ok rx=4 rx_bytes=392 swapped=4 same=0 other=0 intact=2 corrupt=2 reordered=0 timeout=0"
     );
 }
 
@@ -323,7 +416,7 @@ fn control_line_noise_and_bad_commands() {
     ctl.raw(b"err unknown command: x\r\n");
     assert_eq!(
         ctl.cmd("stats\r"),
-        "ok rx=0 rx_bytes=0 swapped=0 same=0 other=0"
+        "ok rx=0 rx_bytes=0 swapped=0 same=0 other=0 intact=0 corrupt=0 reordered=0"
     );
     assert_eq!(ctl.cmd("\x07re\x00set"), "ok");
     assert_eq!(ctl.cmd("frobnicate a=1"), "err unknown command: frobnicate");
@@ -344,7 +437,7 @@ fn control_line_noise_and_bad_commands() {
     let mut two = String::new();
     ctl.r.read_line(&mut two).unwrap();
     ctl.r.read_line(&mut two).unwrap();
-    assert_eq!(two, "ok\nok rx=0 rx_bytes=0 swapped=0 same=0 other=0\n");
+    assert_eq!(two, "ok\nok rx=0 rx_bytes=0 swapped=0 same=0 other=0 intact=0 corrupt=0 reordered=0\n");
     // Still serving; closing the control connection ends it with 0.
     drop(ctl);
     assert!(g.wait().success());
