@@ -40,10 +40,32 @@ impl SendArgs {
 pub enum Command {
     Send(Box<SendArgs>),
     Stats,
-    Wait { rx: u64, secs: Duration },
+    Wait {
+        rx: u64,
+        secs: Duration,
+    },
+    /// `link name=NAME state=on|off`: QEMU's `set_link` for one NIC.
+    Link {
+        name: String,
+        up: bool,
+    },
+    /// `flap name=NAME count=N ms=M`: `set_link NAME off`, then `on`,
+    /// `count` times each, every `ms` milliseconds, in the background.
+    Flap {
+        name: String,
+        count: u32,
+        ms: u64,
+    },
+    /// `flap_wait [secs=S]`: until the background flapping is over.
+    FlapWait {
+        secs: Duration,
+    },
     Reset,
     Quit,
 }
+
+/// The most `flap` toggles at a time.
+pub const MAX_FLAPS: u64 = 100_000;
 
 /// The printable ASCII of a raw line: tabs become blanks, other control
 /// bytes and non-ASCII bytes (line noise) are dropped; trimmed.
@@ -94,6 +116,38 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
                 None => DEFAULT_WAIT,
             };
             Command::Wait { rx, secs }
+        }
+        "link" => {
+            known(name, &args, &["name", "state"])?;
+            let name = link_name(get(&args, "name"))?;
+            let up = match get(&args, "state") {
+                Some("on") => true,
+                Some("off") => false,
+                Some(v) => return Err(bad("state", v, "want on or off")),
+                None => return Err("link wants state=on|off".into()),
+            };
+            Command::Link { name, up }
+        }
+        "flap" => {
+            known(name, &args, &["name", "count", "ms"])?;
+            let name = link_name(get(&args, "name"))?;
+            let count = match get(&args, "count") {
+                Some(v) => num(v, 1, MAX_FLAPS).map_err(|e| bad("count", v, &e))? as u32,
+                None => return Err("flap wants count=N".into()),
+            };
+            let ms = match get(&args, "ms") {
+                Some(v) => num(v, 0, 60_000).map_err(|e| bad("ms", v, &e))?,
+                None => 10,
+            };
+            Command::Flap { name, count, ms }
+        }
+        "flap_wait" => {
+            known(name, &args, &["secs"])?;
+            let secs = match get(&args, "secs") {
+                Some(v) => secs(v).map_err(|e| bad("secs", v, &e))?,
+                None => DEFAULT_WAIT,
+            };
+            Command::FlapWait { secs }
         }
         "stats" | "reset" | "quit" => {
             known(name, &args, &[])?;
@@ -177,6 +231,22 @@ fn parse_send(args: &[(&str, &str)]) -> Result<SendArgs, String> {
     })?;
     s.spec = spec;
     Ok(s)
+}
+
+/// A QEMU netdev or device id, as `set_link` takes it.
+fn link_name(v: Option<&str>) -> Result<String, String> {
+    match v {
+        None => Err("link and flap want name=NETDEV".into()),
+        Some(n)
+            if !n.is_empty()
+                && n.len() <= 64
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) =>
+        {
+            Ok(n.to_string())
+        }
+        Some(n) => Err(bad("name", n, "want a QEMU id: letters, digits, - _ .")),
+    }
 }
 
 fn bad(key: &str, value: &str, why: &str) -> String {
@@ -413,6 +483,33 @@ mod tests {
         );
         assert_eq!(parse(""), Ok(None));
         assert_eq!(parse("   "), Ok(None));
+        assert_eq!(
+            parse("link name=g0 state=off"),
+            Ok(Some(Command::Link {
+                name: "g0".into(),
+                up: false
+            }))
+        );
+        assert_eq!(
+            parse("flap name=net-1.x count=40 ms=3"),
+            Ok(Some(Command::Flap {
+                name: "net-1.x".into(),
+                count: 40,
+                ms: 3
+            }))
+        );
+        assert_eq!(
+            parse("flap_wait"),
+            Ok(Some(Command::FlapWait {
+                secs: Duration::from_secs(10)
+            }))
+        );
+        assert_eq!(err("link name=g0"), "link wants state=on|off");
+        assert!(err("link name=g0 state=up").starts_with("bad value for state: up"));
+        assert!(err("link name=g0;quit state=on").starts_with("bad value for name"));
+        assert_eq!(err("flap count=3"), "link and flap want name=NETDEV");
+        assert!(err("flap name=g0 count=0").starts_with("bad value for count: 0"));
+        assert_eq!(err("flap name=g0"), "flap wants count=N");
     }
 
     #[test]

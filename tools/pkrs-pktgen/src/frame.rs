@@ -698,7 +698,11 @@ mod tests {
         let mut bounce = f.clone();
         bounce[0..6].copy_from_slice(&f[6..12]);
         bounce[6..12].copy_from_slice(&f[0..6]);
-        assert_eq!(s.verify(&flows, &bounce), Verdict::Corrupt, "a request is no reply");
+        assert_eq!(
+            s.verify(&flows, &bounce),
+            Verdict::Corrupt,
+            "a request is no reply"
+        );
     }
 
     #[test]

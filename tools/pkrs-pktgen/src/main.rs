@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! pkrs-pktgen serve --data DATA_SOCK --ctl CTL_SOCK [--log FILE] [--stall SECS]
-//!                   [--sndbuf BYTES]
+//!                   [--sndbuf BYTES] [--monitor MON_SOCK]
 //! pkrs-pktgen --help
 //! ```
 //!
@@ -131,6 +131,18 @@
 //! `reset`: zero the counters; `ok`. `quit`: `ok`, then (once QEMU has
 //! read what was written) exit 0.
 //!
+//! With `--monitor MON_SOCK`, QEMU's human monitor connects there too
+//! (`-chardev socket,id=mon,path=MON_SOCK,server=off -mon chardev=mon`),
+//! and the guest can change the link state of its NICs as a cable would:
+//! `link name=ID state=on|off` runs `set_link ID on|off` (`ok`, or `err`
+//! with QEMU's answer); `flap name=ID count=N [ms=M]` starts, in the
+//! background, N times `set_link ID off` then `on`, each followed by M ms
+//! (default 10), and replies at once `ok flapping toggles=2N`;
+//! `flap_wait [secs=S]` (default 10) replies when that is over: `ok
+//! toggles=K timeout=0` (`timeout=1` if it is not over yet, `err` if a
+//! monitor command failed). Without a monitor connection (none given, or
+//! QEMU not connected within `--stall`) these commands fail.
+//!
 //! `--log FILE`: one line per command and reply (`< ...`, `> ...`) and per
 //! connection event, each with a UTC timestamp.
 //!
@@ -143,13 +155,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 const USAGE: &str = "usage: pkrs-pktgen serve --data DATA_SOCK --ctl CTL_SOCK [--log FILE] \
-                     [--stall SECS] [--sndbuf BYTES]";
+                     [--stall SECS] [--sndbuf BYTES] [--monitor MON_SOCK]";
 
 const HELP: &str = "\
 pkrs-pktgen: a packet generator for a QEMU test box's NIC, outside the guest.
 
 usage: pkrs-pktgen serve --data DATA_SOCK --ctl CTL_SOCK [--log FILE]
-                         [--stall SECS] [--sndbuf BYTES]
+                         [--stall SECS] [--sndbuf BYTES] [--monitor MON_SOCK]
        pkrs-pktgen --help
 
 serve listens on two unix sockets, then QEMU connects to both:
@@ -166,6 +178,9 @@ writes one command line to /dev/ttyS1 (stty raw -echo) and reads one reply:
   stats           -> ok rx=N rx_bytes=B swapped=K same=S other=O
                      intact=I corrupt=C reordered=R
   wait rx=N [secs=S]  -> the stats fields and timeout=0|1
+  link name=ID state=on|off        -> ok          (with --monitor)
+  flap name=ID count=N [ms=M]      -> ok flapping toggles=2N
+  flap_wait [secs=S]               -> ok toggles=K timeout=0|1
   reset, quit     -> ok
 
 kinds: udp runt oversize badihl badtotlen ipopts frag nonip arp vlan1 vlan2
@@ -177,6 +192,9 @@ options:
   --stall SECS   a send fails when QEMU takes nothing for this long (10)
   --sndbuf BYTES the data socket's send buffer (4096; 0: the kernel's):
                  small, so that QEMU cannot queue more than the guest takes
+  --monitor PATH the socket QEMU's human monitor connects to
+                 (-chardev socket,id=mon,path=PATH,server=off -mon chardev=mon):
+                 link and flap change a NIC's link state through it
 
 serve exits 0 when the control connection closes or on quit.
 ";
@@ -188,7 +206,7 @@ enum Fail {
 
 fn parse_serve(args: &[String]) -> Result<Options, Fail> {
     let usage = |m: String| Fail::Usage(format!("{m}; {USAGE}"));
-    let (mut data, mut ctl, mut log) = (None, None, None);
+    let (mut data, mut ctl, mut log, mut monitor) = (None, None, None, None);
     let (mut stall, mut sndbuf) = (serve::DEFAULT_STALL, serve::DEFAULT_SNDBUF);
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -201,6 +219,7 @@ fn parse_serve(args: &[String]) -> Result<Options, Fail> {
             "--data" => data = Some(PathBuf::from(value()?)),
             "--ctl" => ctl = Some(PathBuf::from(value()?)),
             "--log" => log = Some(PathBuf::from(value()?)),
+            "--monitor" => monitor = Some(PathBuf::from(value()?)),
             "--stall" => {
                 let v = value()?;
                 stall = match v.parse::<f64>() {
@@ -230,6 +249,7 @@ fn parse_serve(args: &[String]) -> Result<Options, Fail> {
         log,
         stall,
         sndbuf,
+        monitor,
     })
 }
 

@@ -42,6 +42,76 @@ pub struct Options {
     pub stall: Duration,
     /// SO_SNDBUF for the data connection; 0: the kernel's default.
     pub sndbuf: usize,
+    /// The socket QEMU's human monitor connects to (`link`, `flap`).
+    pub monitor: Option<PathBuf>,
+}
+
+/// How long a monitor command may take to answer.
+const MON_TIMEOUT: Duration = Duration::from_secs(10);
+/// QEMU's human monitor prompt, which ends each answer.
+const MON_PROMPT: &[u8] = b"(qemu) ";
+
+/// QEMU's human monitor (HMP) on a chardev socket.
+struct Monitor {
+    s: UnixStream,
+}
+
+/// Why a monitor command failed.
+enum MonErr {
+    /// The connection: it is dropped, the next command waits for a new one.
+    Io(String),
+    /// QEMU refused the command (its answer).
+    Refused(String),
+}
+
+impl MonErr {
+    fn text(self) -> String {
+        match self {
+            MonErr::Io(e) | MonErr::Refused(e) => e,
+        }
+    }
+}
+
+impl Monitor {
+    /// Reads until the prompt; what came before it.
+    fn until_prompt(&mut self) -> Result<String, MonErr> {
+        let mut got = Vec::new();
+        let mut b = [0u8; 1024];
+        while !got.ends_with(MON_PROMPT) {
+            match self.s.read(&mut b) {
+                Ok(0) => return Err(MonErr::Io("monitor: closed by QEMU".into())),
+                Ok(n) => got.extend_from_slice(&b[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(MonErr::Io(format!("monitor: read: {e}"))),
+            }
+        }
+        got.truncate(got.len() - MON_PROMPT.len());
+        Ok(String::from_utf8_lossy(&got).into_owned())
+    }
+
+    /// One command; its output (QEMU echoes the command line first).
+    fn cmd(&mut self, line: &str) -> Result<String, MonErr> {
+        self.s
+            .write_all(format!("{line}\n").as_bytes())
+            .map_err(|e| MonErr::Io(format!("monitor: write: {e}")))?;
+        let out = self.until_prompt()?;
+        // The echo, with the line editor's escapes, up to its newline.
+        let answer = out.split_once('\n').map_or("", |(_, a)| a).trim();
+        Ok(answer.to_string())
+    }
+
+    /// `set_link NAME on|off`; QEMU answers nothing when it worked.
+    fn set_link(&mut self, name: &str, up: bool) -> Result<(), MonErr> {
+        let a = self.cmd(&format!(
+            "set_link {name} {}",
+            if up { "on" } else { "off" }
+        ))?;
+        if a.is_empty() {
+            Ok(())
+        } else {
+            Err(MonErr::Refused(format!("set_link {name}: {a}")))
+        }
+    }
 }
 
 /// Counters of what came back on the data socket since the last `reset`.
@@ -287,6 +357,11 @@ struct Shared {
     macs: Mutex<(Mac, Mac)>,
     /// The last send's frames (none before the first).
     expect: Mutex<Option<Expect>>,
+    /// QEMU's monitor, once connected (with `--monitor`).
+    mon: Mutex<Option<Monitor>>,
+    mon_ready: Condvar,
+    /// The background `flap`, while it runs or until `flap_wait`.
+    flapper: Mutex<Option<thread::JoinHandle<Result<u32, String>>>>,
     tx: Mutex<Option<DataTx>>,
     tx_ready: Condvar,
     log: Logger,
@@ -319,11 +394,21 @@ pub fn serve(opts: &Options) -> Result<(), String> {
     };
     let data = listen(&opts.data)?;
     let ctl = listen(&opts.ctl)?;
+    let mon = match &opts.monitor {
+        Some(p) if p == &opts.data || p == &opts.ctl => {
+            return Err("--monitor must differ from --data and --ctl".into())
+        }
+        Some(p) => Some(listen(p)?),
+        None => None,
+    };
     let d = crate::frame::Spec::default();
     let sh = Arc::new(Shared {
         counts: Mutex::new(Counts::default()),
         macs: Mutex::new((d.src_mac, d.dst_mac)),
         expect: Mutex::new(None),
+        mon: Mutex::new(None),
+        mon_ready: Condvar::new(),
+        flapper: Mutex::new(None),
         tx: Mutex::new(None),
         tx_ready: Condvar::new(),
         log: Logger(log),
@@ -340,6 +425,13 @@ pub fn serve(opts: &Options) -> Result<(), String> {
         .name("data-accept".into())
         .spawn(move || accept_data(data, sh2, sndbuf))
         .map_err(|e| format!("cannot start a thread: {e}"))?;
+    if let Some(l) = mon {
+        let sh2 = Arc::clone(&sh);
+        thread::Builder::new()
+            .name("mon-accept".into())
+            .spawn(move || accept_monitor(l, sh2))
+            .map_err(|e| format!("cannot start a thread: {e}"))?;
+    }
     let r = loop {
         match ctl.accept() {
             Ok((s, _)) => {
@@ -401,6 +493,80 @@ fn set_sndbuf(s: &UnixStream, bytes: usize) -> io::Result<usize> {
         return Err(io::Error::last_os_error());
     }
     Ok(v as usize)
+}
+
+/// Takes QEMU's monitor connection (the latest replaces an earlier one)
+/// once it has shown its first prompt.
+fn accept_monitor(l: UnixListener, sh: Arc<Shared>) {
+    for s in l.incoming() {
+        let s = match s {
+            Ok(s) => s,
+            Err(e) => {
+                sh.log.log(&format!("monitor: accept: {e}"));
+                thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+        };
+        if let Err(e) = s.set_read_timeout(Some(MON_TIMEOUT)) {
+            sh.log
+                .log(&format!("monitor: cannot set up the connection: {e}"));
+            continue;
+        }
+        let mut m = Monitor { s };
+        match m.until_prompt() {
+            Ok(_) => {
+                *lock(&sh.mon) = Some(m);
+                sh.log.log("monitor: connected");
+                sh.mon_ready.notify_all();
+            }
+            Err(e) => sh.log.log(&e.text()),
+        }
+    }
+}
+
+/// Runs `f` on the monitor, waiting for QEMU to connect (the stall time).
+fn with_monitor<T>(
+    sh: &Shared,
+    f: impl FnOnce(&mut Monitor) -> Result<T, MonErr>,
+) -> Result<T, String> {
+    let mut g = lock(&sh.mon);
+    let end = Instant::now() + sh.stall;
+    while g.is_none() {
+        let now = Instant::now();
+        if now >= end {
+            return Err("no monitor: QEMU has not connected (serve --monitor SOCK)".into());
+        }
+        g = sh
+            .mon_ready
+            .wait_timeout(g, end - now)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+    }
+    match f(g.as_mut().expect("connected")) {
+        Ok(v) => Ok(v),
+        Err(MonErr::Refused(e)) => Err(e),
+        Err(MonErr::Io(e)) => {
+            // A monitor that broke is dropped: the next command waits for
+            // a new connection instead of failing the same way.
+            *g = None;
+            sh.log.log(&e);
+            Err(e)
+        }
+    }
+}
+
+/// The background part of `flap`: `count` times off then on, `ms` apart;
+/// the toggles done.
+fn flap(sh: &Shared, name: &str, count: u32, ms: u64) -> Result<u32, String> {
+    let mut n = 0;
+    for _ in 0..count {
+        for up in [false, true] {
+            with_monitor(sh, |m| m.set_link(name, up))?;
+            n += 1;
+            thread::sleep(Duration::from_millis(ms));
+        }
+    }
+    Ok(n)
 }
 
 fn accept_data(l: UnixListener, sh: Arc<Shared>, sndbuf: usize) {
@@ -546,7 +712,7 @@ fn drain(sh: &Shared) {
     thread::sleep(DRAIN_GRACE);
 }
 
-fn ctl_loop(sh: &Shared, s: UnixStream) -> Result<(), String> {
+fn ctl_loop(sh: &Arc<Shared>, s: UnixStream) -> Result<(), String> {
     let mut rd = s
         .try_clone()
         .map_err(|e| format!("ctl: cannot set up the connection: {e}"))?;
@@ -606,7 +772,7 @@ fn ctl_loop(sh: &Shared, s: UnixStream) -> Result<(), String> {
 
 /// The reply to one raw line (none for an empty line or an echo), and
 /// whether to quit after it.
-fn handle(sh: &Shared, raw: &[u8]) -> (Option<String>, bool) {
+fn handle(sh: &Arc<Shared>, raw: &[u8]) -> (Option<String>, bool) {
     let text = cmd::clean(raw);
     if text.is_empty() {
         if !raw.is_empty() {
@@ -630,7 +796,7 @@ fn handle(sh: &Shared, raw: &[u8]) -> (Option<String>, bool) {
     }
 }
 
-fn run(sh: &Shared, c: Command) -> String {
+fn run(sh: &Arc<Shared>, c: Command) -> String {
     match c {
         Command::Send(a) => match send(sh, &a) {
             Ok(r) => format!("ok {r}"),
@@ -650,6 +816,46 @@ fn run(sh: &Shared, c: Command) -> String {
                     continue;
                 };
                 break format!("ok {} timeout={timeout}", c.fields());
+            }
+        }
+        Command::Link { name, up } => match with_monitor(sh, |m| m.set_link(&name, up)) {
+            Ok(()) => "ok".into(),
+            Err(e) => format!("err {e}"),
+        },
+        Command::Flap { name, count, ms } => {
+            let mut f = lock(&sh.flapper);
+            if f.as_ref().is_some_and(|h| !h.is_finished()) {
+                return "err a flap is running (flap_wait)".into();
+            }
+            let sh2 = Arc::clone(sh);
+            match thread::Builder::new()
+                .name("flap".into())
+                .spawn(move || flap(&sh2, &name, count, ms))
+            {
+                Ok(h) => {
+                    *f = Some(h);
+                    format!("ok flapping toggles={}", 2 * u64::from(count))
+                }
+                Err(e) => format!("err cannot start a thread: {e}"),
+            }
+        }
+        Command::FlapWait { secs } => {
+            let end = Instant::now() + secs;
+            let mut f = lock(&sh.flapper);
+            let Some(h) = f.take() else {
+                return "err no flap was started".into();
+            };
+            while !h.is_finished() {
+                if Instant::now() >= end {
+                    *f = Some(h);
+                    return "ok timeout=1".into();
+                }
+                thread::sleep(Duration::from_millis(5));
+            }
+            match h.join() {
+                Ok(Ok(n)) => format!("ok toggles={n} timeout=0"),
+                Ok(Err(e)) => format!("err {e}"),
+                Err(_) => "err the flap thread panicked".into(),
             }
         }
         Command::Reset => {

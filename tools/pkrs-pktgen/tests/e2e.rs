@@ -247,7 +247,8 @@ fn send_and_count_what_comes_back() {
     let r = ctl.cmd("wait rx=669 secs=0.3");
     assert!(t.elapsed() >= Duration::from_millis(300));
     assert!(
-        r.ends_with(" other=1 intact=334 corrupt=0 reordered=0 timeout=1") && r.starts_with("ok rx=668 "),
+        r.ends_with(" other=1 intact=334 corrupt=0 reordered=0 timeout=1")
+            && r.starts_with("ok rx=668 "),
         "{r}"
     );
     assert_eq!(ctl.cmd("reset"), "ok");
@@ -387,7 +388,11 @@ fn what_comes_back_is_checked_byte_for_byte_and_in_order() {
         assert_eq!((f[23], f[34], f[35]), (1, 8, 0), "ICMP echo request");
         assert_eq!(csum(&f[14..34]), 0, "IPv4 header checksum");
         assert_eq!(csum(&f[34..]), 0, "ICMP checksum");
-        assert_eq!(&f[38..40], &9u16.to_be_bytes(), "identifier: the source port");
+        assert_eq!(
+            &f[38..40],
+            &9u16.to_be_bytes(),
+            "identifier: the source port"
+        );
         assert_eq!(&f[40..42], &(i as u16).to_be_bytes(), "sequence");
         assert_eq!(seq(&f[..]), i as u64);
     }
@@ -402,6 +407,90 @@ fn what_comes_back_is_checked_byte_for_byte_and_in_order() {
         ctl.cmd("wait rx=4"),
         "ok rx=4 rx_bytes=392 swapped=4 same=0 other=0 intact=2 corrupt=2 reordered=0 timeout=0"
     );
+}
+
+/// A fake QEMU human monitor on `path`: a banner and a prompt, then each
+/// command line echoed (with a line-editor escape, as QEMU does) and
+/// answered; `set_link` of anything but `g0` is an error. Keeps the
+/// commands it got.
+fn fake_monitor(path: &std::path::Path) -> JoinHandle<Vec<String>> {
+    let t = Instant::now();
+    let s = loop {
+        match UnixStream::connect(path) {
+            Ok(s) => break s,
+            Err(e) => assert!(t.elapsed() < Duration::from_secs(10), "{e}"),
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    thread::spawn(move || {
+        let mut w = s.try_clone().unwrap();
+        w.write_all(b"QEMU 10.0.2 monitor - type 'help' for more information\r\n(qemu) ")
+            .unwrap();
+        let mut got = Vec::new();
+        for line in BufReader::new(s).lines() {
+            let Ok(line) = line else { break };
+            w.write_all(format!("{line}\x1b[K\r\n").as_bytes()).unwrap();
+            if line.starts_with("set_link ") && !line.starts_with("set_link g0 ") {
+                w.write_all(b"Error: Device 'nic9' not found\r\n").unwrap();
+            }
+            w.write_all(b"(qemu) ").unwrap();
+            got.push(line);
+        }
+        got
+    })
+}
+
+#[test]
+fn link_state_through_qemus_monitor() {
+    let d = tmpdir();
+    let path = d.join("mon");
+    let mut g = Gen::start(&["--monitor", path.to_str().unwrap()]);
+    let mut ctl = g.ctl();
+    let mon = fake_monitor(&path);
+    assert_eq!(ctl.cmd("link name=g0 state=off"), "ok");
+    assert_eq!(ctl.cmd("link name=g0 state=on"), "ok");
+    let r = ctl.cmd("link name=nic9 state=off");
+    assert_eq!(r, "err set_link nic9: Error: Device 'nic9' not found");
+    assert_eq!(ctl.cmd("flap_wait"), "err no flap was started");
+    assert_eq!(
+        ctl.cmd("flap name=g0 count=5 ms=1"),
+        "ok flapping toggles=10"
+    );
+    let r = ctl.cmd("flap_wait secs=5");
+    assert_eq!(r, "ok toggles=10 timeout=0");
+    assert_eq!(
+        ctl.cmd("flap name=g0 count=200 ms=20"),
+        "ok flapping toggles=400"
+    );
+    assert_eq!(
+        ctl.cmd("flap name=g0 count=1"),
+        "err a flap is running (flap_wait)"
+    );
+    assert_eq!(ctl.cmd("flap_wait secs=0.1"), "ok timeout=1");
+    assert_eq!(ctl.cmd("quit"), "ok");
+    assert!(g.wait().success());
+    drop(g);
+    let got = mon.join().unwrap();
+    assert_eq!(
+        &got[..5],
+        &[
+            "set_link g0 off",
+            "set_link g0 on",
+            "set_link nic9 off",
+            "set_link g0 off",
+            "set_link g0 on"
+        ]
+    );
+    assert!(got.len() >= 12, "{got:?}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn link_without_a_monitor_fails() {
+    let g = Gen::start(&["--stall", "0.2"]);
+    let mut ctl = g.ctl();
+    let r = ctl.cmd("link name=g0 state=off");
+    assert!(r.starts_with("err no monitor"), "{r}");
 }
 
 #[test]
@@ -437,7 +526,10 @@ fn control_line_noise_and_bad_commands() {
     let mut two = String::new();
     ctl.r.read_line(&mut two).unwrap();
     ctl.r.read_line(&mut two).unwrap();
-    assert_eq!(two, "ok\nok rx=0 rx_bytes=0 swapped=0 same=0 other=0 intact=0 corrupt=0 reordered=0\n");
+    assert_eq!(
+        two,
+        "ok\nok rx=0 rx_bytes=0 swapped=0 same=0 other=0 intact=0 corrupt=0 reordered=0\n"
+    );
     // Still serving; closing the control connection ends it with 0.
     drop(ctl);
     assert!(g.wait().success());
