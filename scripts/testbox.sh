@@ -4,7 +4,7 @@
 # serial console, and end QEMU (poweroff, or a hard timeout).
 #
 #   scripts/testbox.sh [--kdir DIR] [--smp N] [--timeout SEC] [--log FILE]
-#                      [--icount] [--tcg-single] [--iommu] [--viommu]
+#                      [--icount] [--tcg-single] [--iommu] [--viommu] [--append ARGS]
 #                      [--env NAME=VALUE]... [--ko FILE]...
 #                      [--ssh PORT] [--bin FILE]... [--extra DIR]...
 #                      [--gen [--gen-bin FILE]] [--no-box-check] --scenario FILE
@@ -30,7 +30,10 @@
 # its own (MAC 52:54:00:00:00:20, PCI 00:09.0: find it as
 # /sys/bus/pci/devices/0000:00:09.0/virtio*/net/*) and takes one-line
 # commands on the guest's /dev/ttyS1 (the helpers gen and gen_val of
-# /lib.sh); sending costs the guest nothing. See tools/pkrs-pktgen/src/main.rs.
+# /lib.sh); sending costs the guest nothing. QEMU's human monitor is
+# connected to it too, so that the guest can have a NIC's link go down and
+# up (its link and flap commands; netdev ids p0, p1, g0 for the NICs at
+# 00:07.0, 00:08.0, 00:09.0). See tools/pkrs-pktgen/src/main.rs.
 # --tcg-single runs the vCPUs in one host thread (-accel tcg,thread=single).
 # With one thread per vCPU (the default), QEMU 7.2 lets a vCPU run code
 # another vCPU has just patched with text_poke_bp(): it hits the int3 after
@@ -42,13 +45,16 @@
 # modern only): their drivers then go through the DMA API (with DMA-API
 # debug on the debug kernel). --viommu also adds a virtio-iommu (the debug
 # kernel has its driver), so the NICs' DMA goes through IOVAs.
+# --append ARGS adds ARGS to the kernel command line (e.g. swiotlb=force
+# with --iommu: every DMA mapping bounces through the software IO TLB,
+# as behind a confidential guest's or a non-coherent device's DMA).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 . "$here/lib.sh"
 
 kdir=$PKRS_CACHE/linux smp=2 timeout=600 log= scenario= icount= env= kos=() ssh_port=
-accel=tcg nic_opts= viommu=
+accel=tcg nic_opts= viommu= append=
 bins=() extras=() gen= gen_bin=$top/tools/pkrs-pktgen/target/release/pkrs-pktgen no_box_check=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -61,6 +67,9 @@ while [ $# -gt 0 ]; do
 	--tcg-single) accel=tcg,thread=single; shift ;;
 	--iommu) nic_opts=,iommu_platform=on,disable-legacy=on; shift ;;
 	--viommu) nic_opts=,iommu_platform=on,disable-legacy=on viommu="-device virtio-iommu-pci,addr=0x6"; shift ;;
+	--append)
+		[[ ${2:-} =~ ^[A-Za-z0-9_.,=:\ -]+$ ]] || pkrs_die "--append wants kernel parameters, not '${2:-}'"
+		append=" $2"; shift 2 ;;
 	--ko)
 		[[ ${2:-} == *.ko && -f ${2:-} ]] || pkrs_die "--ko wants a .ko file, not '${2:-}'"
 		kos+=("$2"); shift 2 ;;
@@ -74,7 +83,7 @@ while [ $# -gt 0 ]; do
 	--gen) gen=1; shift ;;
 	--gen-bin) gen_bin=$2; shift 2 ;;
 	--no-box-check) no_box_check=1; shift ;;
-	-h|--help) sed -n "2,44p" "$0"; exit 0 ;;
+	-h|--help) sed -n "2,47p" "$0"; exit 0 ;;
 	*) pkrs_die "unknown option $1 (see --help)" ;;
 	esac
 done
@@ -117,7 +126,7 @@ cp "$busybox" "$root/bin/busybox"
 while read -r o; do
 	cp "$top/${o%.o}.ko" "$root/lib/modules/pkrs/"
 done <"$top/modules.order"
-for m in virtio_net net_failover failover pktgen veth; do
+for m in virtio_net net_failover failover pktgen veth netconsole; do
 	f=$(find "$kdir/" -name "$m.ko" -print -quit)
 	[ -n "$f" ] && cp "$f" "$root/lib/modules/kernel/"
 done
@@ -174,26 +183,28 @@ if [ -n "$gen" ]; then
 	# sockets as a client at start-up (and goes on without a data link if
 	# nobody listens). The console stays ttyS0; the generator's control
 	# port is the second serial port, ttyS1.
-	gdata=$work/gen-data.sock gctl=$work/gen-ctl.sock
-	"$gen_bin" serve --data "$gdata" --ctl "$gctl" --log "$out.gen" </dev/null &
+	gdata=$work/gen-data.sock gctl=$work/gen-ctl.sock gmon=$work/gen-mon.sock
+	"$gen_bin" serve --data "$gdata" --ctl "$gctl" --monitor "$gmon" --log "$out.gen" </dev/null &
 	gen_pid=$!
 	for _ in $(seq 100); do
-		[ -S "$gdata" ] && [ -S "$gctl" ] && break
+		[ -S "$gdata" ] && [ -S "$gctl" ] && [ -S "$gmon" ] && break
 		kill -0 "$gen_pid" 2>/dev/null || { gen_pid=; pkrs_die "--gen: the generator did not start"; }
 		sleep 0.1
 	done
-	[ -S "$gdata" ] && [ -S "$gctl" ] || pkrs_die "--gen: the generator did not listen within 10 s"
+	[ -S "$gdata" ] && [ -S "$gctl" ] && [ -S "$gmon" ] ||
+		pkrs_die "--gen: the generator did not listen within 10 s"
 	net="$net
      -netdev stream,id=g0,server=off,addr.type=unix,addr.path=$gdata
      -device virtio-net-pci,netdev=g0,mac=52:54:00:00:00:20,addr=0x9$nic_opts
-     -chardev socket,id=genctl,path=$gctl,server=off -serial chardev:genctl"
+     -chardev socket,id=genctl,path=$gctl,server=off -serial chardev:genctl
+     -chardev socket,id=genmon,path=$gmon,server=off -mon chardev=genmon,mode=readline"
 fi
 set +e
 # shellcheck disable=SC2086
 timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel $accel -cpu max $icount \
 	-m 1G -smp "$smp" -nographic -no-reboot -monitor none -serial stdio \
 	-kernel "$bz" -initrd "$work/initrd.gz" \
-	-append "console=ttyS0 panic=-1 oops=panic loglevel=1" $net </dev/null |
+	-append "console=ttyS0 panic=-1 oops=panic loglevel=1$append" $net </dev/null |
 	stdbuf -oL tr -d '\r' | tee "$out"
 rc=${PIPESTATUS[0]}
 set -e
