@@ -69,6 +69,9 @@ void pkrs_preempt_enable(void);
 bool pkrs_in_softirq(void);		/* in_softirq(): softirq or BH off */
 bool pkrs_in_serving_softirq(void);	/* running a softirq handler */
 bool pkrs_in_hardirq_or_nmi(void);
+/* Hard IRQ, NMI, or interrupts off: where a page_pool's alloc side must
+ * not run (the kernel's lockdep_assert_no_hardirq() checks the same). */
+bool pkrs_hardirq_or_irqs_off(void);
 void pkrs_local_bh_disable(void);
 void pkrs_local_bh_enable(void);
 
@@ -122,7 +125,11 @@ void pkrs_pp_put_full_page(void *pool, struct page *page, bool allow_direct);
 u64 pkrs_pp_dma_addr(struct page *page);
 /* Whether the pool maps its pages (PP_FLAG_DMA_MAP). */
 bool pkrs_pp_dma_mapped(void *pool);
-/* page_pool_dma_sync_for_cpu(): a no-op for a pool that does not map. */
+/*
+ * page_pool_dma_sync_for_cpu() of `len` bytes at `offset` from the start
+ * of the page (not from the pool's p.offset, as the kernel's helper
+ * counts); a no-op for a pool that does not map.
+ */
 void pkrs_pp_sync_for_cpu(void *pool, struct page *page, u32 offset, u32 len);
 /* Fills *stats; false when the kernel has no CONFIG_PAGE_POOL_STATS. */
 bool pkrs_pp_get_stats(void *pool, struct pkrs_pp_stats *stats);

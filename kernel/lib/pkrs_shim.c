@@ -139,6 +139,11 @@ bool pkrs_in_hardirq_or_nmi(void)
 	return in_hardirq() || in_nmi();
 }
 
+bool pkrs_hardirq_or_irqs_off(void)
+{
+	return in_hardirq() || in_nmi() || irqs_disabled();
+}
+
 void pkrs_local_bh_disable(void)
 {
 	local_bh_disable();
@@ -222,8 +227,14 @@ bool pkrs_pp_dma_mapped(void *pool)
 
 void pkrs_pp_sync_for_cpu(void *pool, struct page *page, u32 offset, u32 len)
 {
-	if (((struct page_pool *)pool)->dma_map)
-		page_pool_dma_sync_for_cpu(pool, page, offset, len);
+	struct page_pool *pp = pool;
+
+	/*
+	 * page_pool_dma_sync_for_cpu() counts from the pool's own offset
+	 * (p.offset, where the device writes); ours counts from the page.
+	 */
+	if (pp->dma_map && !WARN_ON_ONCE(offset < pp->p.offset))
+		page_pool_dma_sync_for_cpu(pp, page, offset - pp->p.offset, len);
 }
 
 bool pkrs_pp_get_stats(void *pool, struct pkrs_pp_stats *s)

@@ -73,11 +73,13 @@ impl Drop for CPage {
     }
 }
 
-/// What debugfs shows of a kernel pool: its counters.
-struct StatsView(NonNull<c_void>);
+/// What debugfs shows of a kernel pool, and what reads its counters for
+/// [`PagePool::read_stats`].
+pub(crate) struct StatsView(NonNull<c_void>);
 
 // SAFETY: the view only calls `page_pool_get_stats()` and reads counters,
-// which any context may; the pool drops its file before it is destroyed.
+// which any context may; the pool drops its file before it is destroyed,
+// and a stats handle is used only while the pool lives.
 unsafe impl Send for StatsView {}
 // SAFETY: as for `Send`.
 unsafe impl Sync for StatsView {}
@@ -208,6 +210,16 @@ impl PagePool for CPagePool {
 
     fn stats(&self) -> Stats {
         read_stats(self.pool)
+    }
+
+    type StatsHandle = StatsView;
+
+    unsafe fn stats_handle(&self) -> StatsView {
+        StatsView(self.pool)
+    }
+
+    fn read_stats(h: &StatsView) -> Stats {
+        read_stats(h.0)
     }
 }
 

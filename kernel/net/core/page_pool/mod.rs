@@ -272,7 +272,10 @@ pub(crate) trait PagePool: Send + Sized + Unpin {
     fn drop_released(&mut self, page: *mut bindings::page);
 
     /// Makes `len` bytes at `offset` of a page visible to the CPU after the
-    /// device wrote them (nothing for a pool that does not map).
+    /// device wrote them (nothing for a pool that does not map). `offset`
+    /// counts from the start of the page, for both kinds of pool (the
+    /// kernel's `page_pool_dma_sync_for_cpu()` counts from the pool's
+    /// `offset` parameter instead: the C pool converts).
     fn sync_for_cpu(&self, page: &Self::Page, offset: u32, len: u32);
 
     /// How the stack frees pages given to it with `release_to_stack`.
@@ -280,6 +283,22 @@ pub(crate) trait PagePool: Send + Sized + Unpin {
 
     /// The pool's counters.
     fn stats(&self) -> Stats;
+
+    /// What reads the pool's counters from any context without a
+    /// reference to the pool, whose owner may meanwhile use it as `&mut`
+    /// (a driver's `ethtool -S` during its NAPI poll).
+    type StatsHandle: Send + Sync;
+
+    /// The pool's [`PagePool::StatsHandle`].
+    ///
+    /// # Safety
+    ///
+    /// The caller gives the handle to [`PagePool::read_stats`] only while
+    /// this pool lives.
+    unsafe fn stats_handle(&self) -> Self::StatsHandle;
+
+    /// The counters, read through the handle of a live pool.
+    fn read_stats(h: &Self::StatsHandle) -> Stats;
 }
 
 /// A pool's counters, named as upstream's `page_pool_stats`, plus the

@@ -417,11 +417,13 @@ impl Drop for RsPage {
     }
 }
 
-/// What debugfs shows of a pool: its counters.
-struct StatsView(NonNull<Shared>);
+/// What debugfs shows of a pool, and what reads its counters for
+/// [`PagePool::read_stats`]: the counters of its shared block.
+pub(crate) struct StatsView(NonNull<Shared>);
 
 // SAFETY: the view only reads atomics of a `Sync` block; the pool drops
-// its debugfs file before the block can be freed.
+// its debugfs file before the block can be freed, and a stats handle is
+// used only while the pool lives (`PagePool::stats_handle`).
 unsafe impl Send for StatsView {}
 // SAFETY: as for `Send`.
 unsafe impl Sync for StatsView {}
@@ -475,8 +477,11 @@ impl RsPagePool {
     /// ensures it for safe code), never hard IRQ or NMI.
     #[inline(always)]
     fn check_context(&self) {
-        // SAFETY: reads the preempt count; callable from any context.
-        debug_assert!(!unsafe { shim::pkrs_in_hardirq_or_nmi() });
+        // The kernel pool's contract (`lockdep_assert_no_hardirq()` on its
+        // put path): not in hard IRQ or NMI, nor with interrupts off, as
+        // a NAPI poll of budget 0 from netpoll runs.
+        // SAFETY: reads the preempt count and the IRQ flags; any context.
+        debug_assert!(!unsafe { shim::pkrs_hardirq_or_irqs_off() });
     }
 
     #[cold]
@@ -794,6 +799,18 @@ impl PagePool for RsPagePool {
 
     fn stats(&self) -> Stats {
         self.shared().stats()
+    }
+
+    type StatsHandle = StatsView;
+
+    unsafe fn stats_handle(&self) -> StatsView {
+        StatsView(self.shared)
+    }
+
+    fn read_stats(h: &StatsView) -> Stats {
+        // SAFETY: the pool lives (`stats_handle`'s contract), so does its
+        // block; `stats` reads only atomics.
+        unsafe { h.0.as_ref() }.stats()
     }
 }
 
