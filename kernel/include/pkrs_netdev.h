@@ -117,6 +117,9 @@ bool pkrs_nd_napi_complete(struct net_device *dev, int done);
  * with BH off), stop/wake. */
 void pkrs_nd_tx_lock(struct net_device *dev);
 void pkrs_nd_tx_unlock(struct net_device *dev);
+/* The same from process context, BH off while it is held. */
+void pkrs_nd_tx_lock_bh(struct net_device *dev);
+void pkrs_nd_tx_unlock_bh(struct net_device *dev);
 void pkrs_nd_tx_start(struct net_device *dev);
 void pkrs_nd_tx_stop(struct net_device *dev);
 void pkrs_nd_tx_wake(struct net_device *dev);
@@ -153,10 +156,14 @@ int pkrs_xdpf_push_hdr(struct xdp_frame *f, u32 hdr_len, void **data,
 void *pkrs_page_address(struct page *page);
 /* Sizes the Rust side checks its generated layouts against. */
 u32 pkrs_sizeof_xdp_buff(void);
+/* SKB_DATA_ALIGN(sizeof(struct skb_shared_info)): the room an skb built
+ * around a page needs at the page's end. */
+u32 pkrs_skb_shinfo_room(void);
 
 /* skbs. */
-/* Room for hdr_len zeroed bytes in front of a TX skb, linearised and
- * orphaned (its socket is not held up by a late TX completion): the new
+/* Room for hdr_len zeroed bytes in front of a TX skb, linearised,
+ * orphaned and without its conntrack reference (neither its socket nor
+ * conntrack is held up by a late TX completion): the new
  * data pointer, or NULL (the skb is then still the caller's). */
 void *pkrs_skb_push_hdr(struct sk_buff *skb, u32 hdr_len);
 void pkrs_skb_free_any(struct sk_buff *skb);

@@ -45,10 +45,17 @@ bool pkrs_virtio_has_feature(struct virtio_device *vdev, unsigned int fbit);
 void pkrs_virtio_read_mac(struct virtio_device *vdev, u8 *mac);
 u16 pkrs_virtio_read_mtu(struct virtio_device *vdev);
 u16 pkrs_virtio_read_status(struct virtio_device *vdev);
-/* virtio_device_ready(), then config change notifications on and the link
- * status read once (after the netdev is registered). */
+/* virtio_device_ready(): the queues go live (before the netdev is
+ * registered, so that it can be opened at once). */
 void pkrs_virtio_ready(struct virtio_device *vdev);
+/* Config change notifications on and the link status read once; only
+ * after the netdev is registered. */
+void pkrs_virtio_link_start(struct virtio_device *vdev);
 void pkrs_virtio_reset(struct virtio_device *vdev);
+/* Config change notifications off and the link-status work finished:
+ * nothing touches the netdev for the device after this (before it is
+ * unregistered, as virtnet_remove() does). */
+void pkrs_virtio_config_quiesce(struct virtio_device *vdev);
 /* The RX and TX queues of the first queue pair; their callbacks schedule
  * the NAPI of pkrs_virtio_netdev(vdev), which must be set before. */
 int pkrs_virtio_find_vqs(struct virtio_device *vdev, struct virtqueue **rx,

@@ -317,6 +317,16 @@ void pkrs_nd_tx_unlock(struct net_device *dev)
 	__netif_tx_unlock(netdev_get_tx_queue(dev, 0));
 }
 
+void pkrs_nd_tx_lock_bh(struct net_device *dev)
+{
+	__netif_tx_lock_bh(netdev_get_tx_queue(dev, 0));
+}
+
+void pkrs_nd_tx_unlock_bh(struct net_device *dev)
+{
+	__netif_tx_unlock_bh(netdev_get_tx_queue(dev, 0));
+}
+
 void pkrs_nd_tx_start(struct net_device *dev)
 {
 	netif_tx_start_all_queues(dev);
@@ -406,11 +416,23 @@ u32 pkrs_sizeof_xdp_buff(void)
 	return sizeof(struct xdp_buff);
 }
 
+u32 pkrs_skb_shinfo_room(void)
+{
+	return SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
+}
+
 void *pkrs_skb_push_hdr(struct sk_buff *skb, u32 hdr_len)
 {
 	if (skb_linearize(skb) || skb_cow_head(skb, hdr_len))
 		return NULL;
+	/*
+	 * The skb owes nothing to its socket or its conntrack entry while it
+	 * waits in the ring (a netns or nf_conntrack going away would wait
+	 * for it otherwise), as virtio_net does for skbs it does not free
+	 * from a TX interrupt.
+	 */
 	skb_orphan(skb);
+	nf_reset_ct(skb);
 	return memset(skb_push(skb, hdr_len), 0, hdr_len);
 }
 

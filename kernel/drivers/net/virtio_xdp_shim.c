@@ -56,6 +56,14 @@ static void pkrs_virtio_config_work(struct work_struct *work)
 	struct pkrs_vdev *pv = container_of(work, struct pkrs_vdev, config_work);
 	u16 status;
 
+	/*
+	 * The driver quiesces this work before it unregisters the netdev: a
+	 * carrier change on a netdev being unregistered would queue it for
+	 * linkwatch after its last reference was waited for.
+	 */
+	if (WARN_ONCE(READ_ONCE(pv->dev->reg_state) > NETREG_REGISTERED,
+		      "%s: link-status work after unregister\n", pv->dev->name))
+		return;
 	if (!virtio_has_feature(pv->vdev, VIRTIO_NET_F_STATUS)) {
 		netif_carrier_on(pv->dev);
 		return;
@@ -158,9 +166,18 @@ u16 pkrs_virtio_read_status(struct virtio_device *vdev)
 
 void pkrs_virtio_ready(struct virtio_device *vdev)
 {
+	virtio_device_ready(vdev);
+}
+
+void pkrs_virtio_link_start(struct virtio_device *vdev)
+{
 	struct pkrs_vdev *pv = vdev->priv;
 
-	virtio_device_ready(vdev);
+	/*
+	 * Only once the netdev is registered (virtnet_probe()'s order): the
+	 * work must not set the carrier of a netdev that register_netdev()
+	 * is still setting up or rolling back.
+	 */
 	virtio_config_driver_enable(vdev);
 	if (pv)
 		schedule_work(&pv->config_work);
@@ -169,6 +186,15 @@ void pkrs_virtio_ready(struct virtio_device *vdev)
 void pkrs_virtio_reset(struct virtio_device *vdev)
 {
 	virtio_reset_device(vdev);
+}
+
+void pkrs_virtio_config_quiesce(struct virtio_device *vdev)
+{
+	struct pkrs_vdev *pv = vdev->priv;
+
+	virtio_config_driver_disable(vdev);
+	if (pv)
+		flush_work(&pv->config_work);
 }
 
 /* Hard IRQ: mask this queue and let the NAPI poll do the work. */

@@ -87,6 +87,14 @@ pub(crate) struct HwCounters {
     pub(crate) tx_sent: AtomicU64,
     /// Of those, frames with the MAC addresses swapped back to the sender.
     pub(crate) tx_swapped: AtomicU64,
+    /// Of the swapped ones: the frame the device sent with that sequence
+    /// number, but for the swap (its first 64 bytes, which the device
+    /// wrote; the rest is the page's), or not.
+    pub(crate) tx_intact: AtomicU64,
+    pub(crate) tx_corrupt: AtomicU64,
+    /// Intact ones whose sequence number is not above every one before
+    /// (sent back out of order, or twice).
+    pub(crate) tx_reordered: AtomicU64,
     /// Interrupts raised.
     pub(crate) irqs: AtomicU64,
 }
@@ -135,6 +143,9 @@ pub(crate) struct Hw {
     /// Frames since the last RX interrupt was due (moderation; only the
     /// device thread touches it).
     since_irq: AtomicU32,
+    /// One more than the highest sequence number that came back intact
+    /// (0: none yet; only the device thread touches it).
+    tx_last_seq: AtomicU64,
 }
 
 fn new_ring<T>(size: u32, f: impl Fn() -> T) -> Result<KVec<T>> {
@@ -207,6 +218,7 @@ impl Hw {
                 seq: AtomicU64::new(0),
                 thread: AtomicPtr::new(core::ptr::null_mut()),
                 since_irq: AtomicU32::new(0),
+                tx_last_seq: AtomicU64::new(0),
             },
             GFP_KERNEL,
         )?)
@@ -255,8 +267,18 @@ impl Hw {
     unsafe fn write_frame(&self, buf: *mut u8, room: u32) -> u32 {
         let size = self.job.size.load(Relaxed).min(room);
         let kind = self.job.kind.load(Relaxed);
-        let flows = u64::from(self.job.flows.load(Relaxed).max(1));
         let seq = self.seq.fetch_add(1, Relaxed);
+        let f = self.template(seq, size, kind);
+        // SAFETY: `buf` has `room >= size` writable bytes (caller); the
+        // template covers the first 64, the rest is left as the page was.
+        unsafe { core::ptr::copy_nonoverlapping(f.as_ptr(), buf, size.min(64) as usize) };
+        size
+    }
+
+    /// The first 64 bytes of frame `seq` of `size` bytes and `kind`, for
+    /// the job's flows.
+    fn template(&self, seq: u64, size: u32, kind: u32) -> [u8; 64] {
+        let flows = u64::from(self.job.flows.load(Relaxed).max(1));
         let mut f = [0u8; 64];
         f[0..6].copy_from_slice(&self.mac);
         f[6..12].copy_from_slice(&PEER_MAC);
@@ -307,10 +329,32 @@ impl Hw {
             f[34..42].copy_from_slice(&udp);
             f[42..50].copy_from_slice(&seq.to_be_bytes());
         }
-        // SAFETY: `buf` has `room >= size` writable bytes (caller); the
-        // template covers the first 64, the rest is left as the page was.
-        unsafe { core::ptr::copy_nonoverlapping(f.as_ptr(), buf, size.min(64) as usize) };
-        size
+        f
+    }
+
+    /// Checks a frame of `len` bytes sent back to the peer with the MACs
+    /// swapped, from its first bytes `head` (up to 64): against the
+    /// template of the sequence number it carries, and its order. Only the
+    /// device thread calls it.
+    fn check_back(&self, head: &[u8], len: u32) {
+        if head.len() < 50 {
+            return inc(&self.c.tx_corrupt);
+        }
+        let mut seq = [0u8; 8];
+        seq.copy_from_slice(&head[42..50]);
+        let seq = u64::from_be_bytes(seq);
+        let mut want = self.template(seq, len, 0);
+        let (dst, src) = want.split_at_mut(6);
+        dst.swap_with_slice(&mut src[..6]);
+        if head != &want[..head.len()] {
+            return inc(&self.c.tx_corrupt);
+        }
+        inc(&self.c.tx_intact);
+        if seq < self.tx_last_seq.load(Relaxed) {
+            inc(&self.c.tx_reordered);
+        } else {
+            self.tx_last_seq.store(seq + 1, Relaxed);
+        }
     }
 
     /// Sends up to `n` frames of the job; how many were sent or dropped.
@@ -370,12 +414,14 @@ impl Hw {
             let data = s.data.load(Relaxed);
             let len = s.len.load(Relaxed);
             if len >= 12 {
-                let mut macs = [0u8; 12];
+                let mut head = [0u8; 64];
+                let n = (len as usize).min(64);
                 // SAFETY: the SQE's `len` bytes at `data` stay the
                 // driver's and unchanged until the TX CQE is taken.
-                unsafe { core::ptr::copy_nonoverlapping(data, macs.as_mut_ptr(), 12) };
-                if macs[0..6] == PEER_MAC && macs[6..12] == self.mac {
+                unsafe { core::ptr::copy_nonoverlapping(data, head.as_mut_ptr(), n) };
+                if head[0..6] == PEER_MAC && head[6..12] == self.mac {
                     inc(&self.c.tx_swapped);
+                    self.check_back(&head[..n], len);
                 }
             }
             let pi = self.tx_cq_pi.load(Relaxed);
@@ -432,13 +478,17 @@ impl Hw {
         let c = &self.c;
         writeln!(
             f,
-            "pending={} rx_sent={} rx_out_of_buffer={} rx_cq_full={} tx_sent={} tx_swapped={} irqs={}",
+            "pending={} rx_sent={} rx_out_of_buffer={} rx_cq_full={} tx_sent={} tx_swapped={} \
+             tx_intact={} tx_corrupt={} tx_reordered={} irqs={}",
             self.job.pending.load(Relaxed),
             c.rx_sent.load(Relaxed),
             c.rx_out_of_buffer.load(Relaxed),
             c.rx_cq_full.load(Relaxed),
             c.tx_sent.load(Relaxed),
             c.tx_swapped.load(Relaxed),
+            c.tx_intact.load(Relaxed),
+            c.tx_corrupt.load(Relaxed),
+            c.tx_reordered.load(Relaxed),
             c.irqs.load(Relaxed),
         )
     }

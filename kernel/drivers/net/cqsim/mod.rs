@@ -16,10 +16,15 @@
 //! ```
 //!
 //! and reads back the device's counters (`pending`, `rx_sent`,
-//! `rx_out_of_buffer`, `rx_cq_full`, `tx_sent`, `tx_swapped`, `irqs`).
-//! Frames are IPv4/UDP from 10.0.3.1 to 10.0.3.2 port 9, to the NIC's own
-//! MAC from 52:54:00:00:00:f0; `tx_swapped` counts the XDP_TX frames that
-//! come back to that address with the MACs swapped. With `rate=0` the
+//! `rx_out_of_buffer`, `rx_cq_full`, `tx_sent`, `tx_swapped`, `tx_intact`,
+//! `tx_corrupt`, `tx_reordered`, `irqs`). Frames are IPv4/UDP from
+//! 10.0.3.1 to 10.0.3.2 port 9, to the NIC's own MAC from
+//! 52:54:00:00:00:f0, with a sequence number after the UDP header;
+//! `tx_swapped` counts the XDP_TX frames that come back to that address
+//! with the MACs swapped, `tx_intact` those of them whose first 64 bytes
+//! (what the device wrote) are the frame of their sequence number but for
+//! the swap (else `tx_corrupt`), and `tx_reordered` the intact ones whose
+//! sequence number is not above all before (out of order, or twice). With `rate=0` the
 //! device sends as fast as the RX ring has buffers (nothing is lost);
 //! with a rate, a frame finding no buffer or a full CQ is dropped and
 //! counted, as a real NIC does. `moder` moderates the RX interrupt: an

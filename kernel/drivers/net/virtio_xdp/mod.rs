@@ -16,11 +16,14 @@
 //! before the program reads them. Without it (QEMU's default) the device
 //! takes physical addresses and nothing is mapped.
 //!
-//! Teardown (unbind, rmmod): the netdev is unregistered (closed, its
-//! program detached), the device reset (no more DMA or interrupts), every
-//! buffer taken back from both virtqueues, the virtqueues deleted, then
-//! the pool dropped, which unmaps every page it mapped, those still in
-//! the stack included, before `remove` returns.
+//! Teardown (unbind, rmmod, or a probe failing after the queue was made),
+//! in the order of upstream's `virtnet_remove()`: config notifications
+//! off and the link-status work finished, the netdev unregistered
+//! (closed, its program detached), the device reset (no more DMA or
+//! interrupts), every buffer taken back from both virtqueues, the queue
+//! dropped with its pool, which unmaps every page it mapped, those still
+//! in the stack included, then the virtqueues deleted. It is the drop of
+//! the [`Nic`], so that no error path can skip it.
 
 mod rings;
 
@@ -61,18 +64,47 @@ static FLOOR: AtomicU32 = AtomicU32::new(0);
 /// The module's pool domain, for the devices' pools.
 static DOMAIN: AtomicPtr<DomainHandle> = AtomicPtr::new(core::ptr::null_mut());
 
-/// One bound device.
+/// One bound device (or one being probed, once it has its queue).
+///
+/// # Invariants
+///
+/// `vdev` is attached (`pkrs_virtio_attach`) to `netdev` and has its
+/// virtqueues, which `queue` (`Some` until the drop) uses; `netdev`'s
+/// callbacks run on `queue`.
 struct Nic<P: PagePool> {
     vdev: *mut nb::virtio_device,
-    // Dropped in this order: the queue (its pool), then the netdev.
-    queue: KBox<Queue<VirtioRx, VirtioTx, P>>,
+    queue: Option<KBox<Queue<VirtioRx, VirtioTx, P>>>,
     netdev: NetDevice,
 }
 
-/// A bound device with its kind of pool.
+impl<P: PagePool> Drop for Nic<P> {
+    fn drop(&mut self) {
+        // SAFETY: our device (type invariants): no link-status work runs
+        // on the netdev once it is being unregistered.
+        unsafe { nb::pkrs_virtio_config_quiesce(self.vdev) };
+        self.netdev.unregister();
+        // SAFETY: as above: the reset stops its DMA and interrupts, so the
+        // buffers it held can be taken back.
+        unsafe { nb::pkrs_virtio_reset(self.vdev) };
+        if let Some(q) = self.queue.take() {
+            q.teardown();
+            // The pool unmaps what it mapped here, before `remove`
+            // returns; the queue's virtqueue handles go with it.
+            drop(q);
+        }
+        // SAFETY: as above; nothing uses the virtqueues any more, and the
+        // netdev (freed after this) is detached first.
+        unsafe {
+            nb::pkrs_virtio_del_vqs(self.vdev);
+            nb::pkrs_virtio_detach(self.vdev);
+        }
+    }
+}
+
+/// A bound device with its kind of pool (held for its drop).
 enum AnyNic {
-    Rs(Nic<RsPagePool>),
-    C(Nic<CPagePool>),
+    Rs(#[expect(dead_code, reason = "held for its drop")] Nic<RsPagePool>),
+    C(#[expect(dead_code, reason = "held for its drop")] Nic<CPagePool>),
 }
 
 /// What probing got before it failed, undone in reverse.
@@ -122,7 +154,7 @@ impl<P: PagePool> Nic<P> {
             }
         }
 
-        let mut netdev = NetDevice::alloc::<Queue<VirtioRx, VirtioTx, P>>(vdev_dev, NAME)?;
+        let netdev = NetDevice::alloc::<Queue<VirtioRx, VirtioTx, P>>(vdev_dev, NAME)?;
         let mut up = Bringup {
             vdev,
             attached: false,
@@ -178,7 +210,7 @@ impl<P: PagePool> Nic<P> {
             cfg,
         )?;
         // SAFETY: the queue is boxed (a fixed address) and outlives the
-        // netdev's registration (`remove` unregisters first).
+        // netdev's registration (the `Nic`'s drop unregisters first).
         unsafe { netdev.attach(&*queue) };
         let xdp = crate::xdp_rx::XDP_FEATURES;
         netdev.setup(
@@ -187,18 +219,25 @@ impl<P: PagePool> Nic<P> {
             hdr_len,
             xdp,
         );
+        // The queues and attachment now belong to the `Nic`, whose drop
+        // undoes everything from here on, whatever fails.
+        core::mem::forget(up);
+        // INVARIANT: attached, with its queues, used by the queue.
+        let mut nic = Self {
+            vdev,
+            queue: Some(queue),
+            netdev,
+        };
         // SAFETY: our device, its queues found: it may go live.
         unsafe { nb::pkrs_virtio_ready(vdev) };
-        if let Err(e) = netdev.register() {
-            // SAFETY: our device; nothing was posted yet (never opened),
-            // reset before its queues are deleted by `up`.
-            unsafe { nb::pkrs_virtio_reset(vdev) };
-            queue.teardown();
-            return Err(e);
-        }
+        nic.netdev.register()?;
+        // SAFETY: our device, attached to the netdev, now registered: the
+        // link-status work may set its carrier (the drop quiesces it
+        // before unregistering).
+        unsafe { nb::pkrs_virtio_link_start(vdev) };
         pr_info!(
             "{}: {} on {}, pool {}, {}, MTU up to {}\n",
-            netdev.dev().name().to_str().unwrap_or("?"),
+            nic.netdev.dev().name().to_str().unwrap_or("?"),
             NAME.to_str().unwrap_or("?"),
             vdev_dev.name().to_str().unwrap_or("?"),
             P::KIND,
@@ -209,29 +248,7 @@ impl<P: PagePool> Nic<P> {
             },
             mtu_max
         );
-        // The queues and attachment now belong to the `Nic`.
-        core::mem::forget(up);
-        Ok(Self {
-            vdev,
-            queue,
-            netdev,
-        })
-    }
-
-    fn remove(mut self) {
-        self.netdev.unregister();
-        // SAFETY: our device: reset stops its DMA and interrupts, so the
-        // buffers it held can be taken back, then its queues deleted.
-        unsafe { nb::pkrs_virtio_reset(self.vdev) };
-        self.queue.teardown();
-        // SAFETY: as above; nothing uses the queues any more.
-        unsafe {
-            nb::pkrs_virtio_del_vqs(self.vdev);
-            nb::pkrs_virtio_detach(self.vdev);
-        }
-        // The pool unmaps what it mapped here, before `remove` returns.
-        drop(self.queue);
-        drop(self.netdev);
+        Ok(nic)
     }
 }
 
@@ -252,6 +269,8 @@ unsafe extern "C" fn probe(vdev: *mut nb::virtio_device) -> c_int {
     } else {
         Nic::<RsPagePool>::probe(vdev, domain).map(AnyNic::Rs)
     };
+    // A failure here drops a registered `Nic`: its drop takes the device
+    // down as `remove` would.
     let nic = match nic.and_then(|n| KBox::new(n, GFP_KERNEL).map_err(Into::into)) {
         Ok(n) => n,
         Err(e) => return e.to_errno(),
@@ -278,10 +297,8 @@ unsafe extern "C" fn remove(vdev: *mut nb::virtio_device) {
     let nic = unsafe { KBox::from_raw(p.cast::<AnyNic>()) };
     // SAFETY: as above.
     unsafe { bindings::dev_set_drvdata(nb::pkrs_virtio_dev(vdev), core::ptr::null_mut()) };
-    match KBox::into_inner(nic) {
-        AnyNic::Rs(n) => n.remove(),
-        AnyNic::C(n) => n.remove(),
-    }
+    // The `Nic`'s drop takes the device down.
+    drop(nic);
 }
 
 const VDRV_OPS: nb::pkrs_vdrv_ops = nb::pkrs_vdrv_ops {

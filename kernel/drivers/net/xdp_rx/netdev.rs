@@ -113,6 +113,14 @@ impl NetDev {
         unsafe { nb::pkrs_nd_tx_lock(self.as_ptr()) };
         TxLockGuard(self)
     }
+
+    /// The TX queue's lock, with BH off, until the guard goes. Process
+    /// context; never while holding it already.
+    pub(crate) fn tx_lock_bh(self) -> TxLockBhGuard {
+        // SAFETY: as above.
+        unsafe { nb::pkrs_nd_tx_lock_bh(self.as_ptr()) };
+        TxLockBhGuard(self)
+    }
 }
 
 /// The TX queue lock, held (see [`NetDev::tx_lock`]).
@@ -122,6 +130,16 @@ impl Drop for TxLockGuard {
     fn drop(&mut self) {
         // SAFETY: taken by `tx_lock`, which made this guard.
         unsafe { nb::pkrs_nd_tx_unlock(self.0.as_ptr()) }
+    }
+}
+
+/// The TX queue lock, held with BH off (see [`NetDev::tx_lock_bh`]).
+pub(crate) struct TxLockBhGuard(NetDev);
+
+impl Drop for TxLockBhGuard {
+    fn drop(&mut self) {
+        // SAFETY: taken by `tx_lock_bh`, which made this guard.
+        unsafe { nb::pkrs_nd_tx_unlock_bh(self.0.as_ptr()) }
     }
 }
 

@@ -9,10 +9,9 @@ use super::stats::{add, inc, Counters};
 use crate::net_bindings as nb;
 use crate::page_pool::{MemModel, PagePool, PoolPage, Stats as PoolStats};
 use core::cell::UnsafeCell;
-use core::sync::atomic::AtomicPtr;
 use core::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+use core::sync::atomic::{AtomicBool, AtomicPtr};
 use kernel::bindings;
-use kernel::ffi::c_void;
 use kernel::prelude::*;
 
 /// Room the program may use in front of the frame (the device header sits
@@ -25,13 +24,16 @@ const TX_BATCH: usize = 64;
 /// When a poll could post no RX buffer at all, the next try is this much
 /// later.
 const REFILL_RETRY_MS: u32 = 10;
+/// How long `ndo_stop` waits for the device to complete the skbs and
+/// redirected frames it was given, at most.
+const STOP_DRAIN_MS: u32 = 100;
 
 /// `SKB_DATA_ALIGN(sizeof(struct skb_shared_info))`: the tail of each page
-/// that an skb built around it needs.
+/// that an skb built around it needs (from the C side: the alignment is
+/// the architecture's `SMP_CACHE_BYTES`).
 fn shinfo_room() -> u32 {
-    let s = core::mem::size_of::<bindings::skb_shared_info>();
-    // CAST: a few hundred bytes; SMP_CACHE_BYTES alignment is 64 on x86.
-    ((s + 63) & !63) as u32
+    // SAFETY: a pure function of the shim.
+    unsafe { nb::pkrs_skb_shinfo_room() }
 }
 
 /// The largest frame one page holds: headroom and device header in front,
@@ -96,12 +98,13 @@ struct Tx<T, Pg> {
     done: KVec<Pg>,
     /// Buffers were posted since the last doorbell.
     unrung: bool,
-}
-
-/// Reads a pool's counters from any context while its alloc side runs.
-struct PoolStatsSource {
-    read: fn(*const c_void) -> PoolStats,
-    pool: *const c_void,
+    /// skbs and redirected frames in the ring: what someone else waits
+    /// for (a socket, conntrack, another device's pool), reaped on a TX
+    /// completion interrupt while there are any. XDP_TX pages are ours
+    /// and wait for the next poll.
+    waited: u32,
+    /// The completion interrupt was armed since the last poll.
+    armed: bool,
 }
 
 /// One queue pair of a netdev.
@@ -117,26 +120,26 @@ pub(crate) struct Queue<R: RxRing, T: TxRing, P: PagePool> {
     rx: UnsafeCell<Rx<R, P>>,
     tx: UnsafeCell<Tx<T, P::Page>>,
     prog: AtomicPtr<bindings::bpf_prog>,
+    /// Between `ndo_open` and `ndo_stop`: `ndo_xdp_xmit` sends only then
+    /// (read and written under the TX lock).
+    up: AtomicBool,
     hdr_len: u32,
+    /// [`max_frame`] of `hdr_len`.
+    max_frame: u32,
     cfg: Config,
     c: Counters,
-    pool_stats: PoolStatsSource,
+    /// Reads the pool's counters without a reference to the pool, which
+    /// the NAPI poll may hold as `&mut` meanwhile.
+    pool_stats: P::StatsHandle,
 }
 
 // SAFETY: the cells are used as the type invariants say, which serialises
-// every access; the rest is atomics and values set at creation.
+// every access to them; what `&Queue` reaches outside them is atomics,
+// values set at creation, and the pool's stats handle, which is `Sync`.
 unsafe impl<R: RxRing, T: TxRing, P: PagePool> Sync for Queue<R, T, P> {}
 // SAFETY: everything in it may be used from any thread (the rings and the
-// pool are `Send`; the pool-stats pointer is read as its pool allows).
+// pool are `Send`, the stats handle `Send + Sync`).
 unsafe impl<R: RxRing, T: TxRing, P: PagePool> Send for Queue<R, T, P> {}
-
-fn read_pool_stats<P: PagePool>(p: *const c_void) -> PoolStats {
-    // SAFETY: `p` is the queue's pool (made in `new`), alive as long as the
-    // queue; `PagePool::stats` reads only counters that any context may
-    // read while the alloc side runs (atomics, or the kernel's counters
-    // that `page_pool_get_stats()` reads itself).
-    unsafe { &*p.cast::<P>() }.stats()
-}
 
 impl<R: RxRing, T: TxRing, P: PagePool> Queue<R, T, P> {
     /// A queue for `dev` on rings `rx` and `tx`, with pages from `pool`.
@@ -163,7 +166,10 @@ impl<R: RxRing, T: TxRing, P: PagePool> Queue<R, T, P> {
             tx_free.push(tx_size - 1 - i, GFP_KERNEL)?;
         }
         let mapped = cfg.mapped;
-        let mut q = KBox::new(
+        // SAFETY: the handle is used only while the queue, which owns the
+        // pool, lives (see `PagePool::stats_handle`).
+        let pool_stats = unsafe { pool.stats_handle() };
+        let q = KBox::new(
             Self {
                 dev,
                 rx: UnsafeCell::new(Rx {
@@ -180,21 +186,19 @@ impl<R: RxRing, T: TxRing, P: PagePool> Queue<R, T, P> {
                     free: tx_free,
                     done: KVec::with_capacity(tx_size as usize, GFP_KERNEL)?,
                     unrung: false,
+                    waited: 0,
+                    armed: false,
                 }),
                 prog: AtomicPtr::new(core::ptr::null_mut()),
+                up: AtomicBool::new(false),
                 hdr_len,
+                max_frame: max_frame(hdr_len),
                 cfg,
                 c: Counters::default(),
-                pool_stats: PoolStatsSource {
-                    read: read_pool_stats::<P>,
-                    pool: core::ptr::null(),
-                },
+                pool_stats,
             },
             GFP_KERNEL,
         )?;
-        // The pool stays where the box put it.
-        let pool: *const P = &q.rx.get_mut().pool;
-        q.pool_stats.pool = pool.cast();
         Ok(q)
     }
 
@@ -223,13 +227,13 @@ impl<R: RxRing, T: TxRing, P: PagePool> Queue<R, T, P> {
     }
 
     fn pool_stats(&self) -> PoolStats {
-        (self.pool_stats.read)(self.pool_stats.pool)
+        P::read_stats(&self.pool_stats)
     }
 
     /// Posts pages into every free RX slot the pool gives one for; one
     /// doorbell. RX side (see [`Queue::rx`]).
     fn refill(&self, rx: &mut Rx<R, P>) {
-        let buf_len = self.hdr_len + max_frame(self.hdr_len);
+        let buf_len = self.hdr_len + self.max_frame;
         let mut posted = 0u64;
         while let Some(slot) = rx.free.pop() {
             let page = match rx.pool.alloc() {
@@ -281,11 +285,18 @@ impl<R: RxRing, T: TxRing, P: PagePool> Queue<R, T, P> {
         while let Some(tok) = tx.ring.complete() {
             n += 1;
             match tok.kind() {
-                // SAFETY: an skb we posted, sent: ours to free.
-                TxKind::Skb(skb) => unsafe { nb::napi_consume_skb(skb, napi_budget) },
-                // SAFETY: a frame `ndo_xdp_xmit` gave us, sent: returned to
-                // its memory model (not the NAPI-direct way: it is not ours).
-                TxKind::Frame(f) => unsafe { nb::xdp_return_frame(f) },
+                TxKind::Skb(skb) => {
+                    tx.waited = tx.waited.saturating_sub(1);
+                    // SAFETY: an skb we posted, sent: ours to free.
+                    unsafe { nb::napi_consume_skb(skb, napi_budget) }
+                }
+                TxKind::Frame(f) => {
+                    tx.waited = tx.waited.saturating_sub(1);
+                    // SAFETY: a frame `ndo_xdp_xmit` gave us, sent: returned
+                    // to its memory model (not the NAPI-direct way: it is
+                    // not ours).
+                    unsafe { nb::xdp_return_frame(f) }
+                }
                 TxKind::Page(slot) => {
                     if let Some(p) = tx.pages.get_mut(slot as usize).and_then(Option::take) {
                         tx.free.push_within_capacity(slot).ok();
@@ -302,20 +313,51 @@ impl<R: RxRing, T: TxRing, P: PagePool> Queue<R, T, P> {
         }
     }
 
+    /// Arms the TX completion interrupt while skbs or redirected frames
+    /// wait in the ring, so that they are reaped soon after they are sent
+    /// and not only when the next frame arrives or leaves. TX lock held.
+    fn arm_tx_irq(&self, tx: &mut Tx<T, P::Page>) {
+        if tx.waited > 0 && !tx.armed {
+            tx.armed = true;
+            if tx.ring.rearm() {
+                // Completions are there already: a poll takes them.
+                self.dev.napi_schedule();
+            }
+        }
+    }
+
+    /// TX completions only: the poll of a budget of 0 (netpoll, with
+    /// interrupts off), which must not run XDP or touch the page pool.
+    /// XDP_TX pages stay in `done` for the next real poll.
+    fn reap_tx_only(&self) {
+        let _lock = self.dev.tx_lock();
+        // SAFETY: TX lock held.
+        let tx = unsafe { self.tx() };
+        inc(&self.c.tx_polls_budget0);
+        tx.armed = false;
+        self.reclaim_tx(tx, 0);
+        self.arm_tx_irq(tx);
+    }
+
     /// Poll step 1: TX completions; XDP_TX pages back into the pool.
     fn poll_tx(&self, rx: &mut Rx<R, P>, budget: i32) {
         let _lock = self.dev.tx_lock();
         // SAFETY: TX lock held.
         let tx = unsafe { self.tx() };
+        // An interrupt that was armed has fired, or will find this poll
+        // done: decide again.
+        tx.armed = false;
         self.reclaim_tx(tx, budget);
         while let Some(p) = tx.done.pop() {
             rx.pool.recycle_direct(p);
         }
+        self.arm_tx_irq(tx);
     }
 
-    /// Poll step 4: this poll's XDP_TX frames, under one TX lock and one
-    /// doorbell; what does not fit is dropped and recycled.
-    fn flush_xdp_tx(&self, rx: &mut Rx<R, P>) {
+    /// Poll step 4: this poll's XDP_TX frames, in the order they came,
+    /// under one TX lock and one doorbell; what does not fit is dropped,
+    /// traced (`xdp_exception`) and recycled.
+    fn flush_xdp_tx(&self, rx: &mut Rx<R, P>, prog: *mut bindings::bpf_prog) {
         let _lock = self.dev.tx_lock();
         // SAFETY: TX lock held.
         let tx = unsafe { self.tx() };
@@ -327,33 +369,27 @@ impl<R: RxRing, T: TxRing, P: PagePool> Queue<R, T, P> {
                 rx.pool.recycle_direct(p);
             }
         }
-        let mut sent = 0u64;
-        while let Some(f) = rx.xdp_tx.pop() {
-            let slot = match tx.free.pop() {
-                Some(s) if tx.ring.free() > 0 => s,
-                Some(s) => {
-                    tx.free.push_within_capacity(s).ok();
-                    inc(&self.c.rx_xdp_tx_full);
-                    rx.pool.recycle_direct(f.page);
-                    continue;
+        let (mut sent, mut bytes) = (0u64, 0u64);
+        for f in rx.xdp_tx.drain_all() {
+            if tx.ring.free() > 0 {
+                if let Some(slot) = tx.free.pop() {
+                    if tx.ring.post(TxToken::page(slot), f.data, f.len).is_ok() {
+                        tx.pages[slot as usize] = Some(f.page);
+                        tx.unrung = true;
+                        sent += 1;
+                        bytes += u64::from(f.len.saturating_sub(self.hdr_len));
+                        continue;
+                    }
+                    tx.free.push_within_capacity(slot).ok();
                 }
-                None => {
-                    inc(&self.c.rx_xdp_tx_full);
-                    rx.pool.recycle_direct(f.page);
-                    continue;
-                }
-            };
-            if tx.ring.post(TxToken::page(slot), f.data, f.len).is_err() {
-                tx.free.push_within_capacity(slot).ok();
-                inc(&self.c.rx_xdp_tx_full);
-                rx.pool.recycle_direct(f.page);
-                continue;
             }
-            tx.pages[slot as usize] = Some(f.page);
-            tx.unrung = true;
-            sent += 1;
+            inc(&self.c.rx_xdp_tx_full);
+            // SAFETY: a live netdev and the program that chose XDP_TX.
+            unsafe { nb::pkrs_xdp_exception(self.dev.as_ptr(), prog, nb::xdp_action_XDP_TX) };
+            rx.pool.recycle_direct(f.page);
         }
         add(&self.c.tx_xdp_tx, sent);
+        add(&self.c.tx_xdp_tx_bytes, bytes);
         self.tx_doorbell(tx);
     }
 
@@ -411,8 +447,7 @@ impl<R: RxRing, T: TxRing, P: PagePool> Queue<R, T, P> {
             return rx.pool.recycle_direct(page);
         }
         let frame_len = len - self.hdr_len;
-        if frame_len > self.dev.mtu() + ETH_HLEN + VLAN_HLEN || frame_len > max_frame(self.hdr_len)
-        {
+        if frame_len > self.dev.mtu() + ETH_HLEN + VLAN_HLEN || frame_len > self.max_frame {
             inc(&self.c.rx_oversize);
             return rx.pool.recycle_direct(page);
         }
@@ -466,10 +501,14 @@ impl<R: RxRing, T: TxRing, P: PagePool> Queue<R, T, P> {
                 // CAST: pointers into one page.
                 let len = (xdp.data_end as usize - data as usize) as u32;
                 if rx.xdp_tx.len() == rx.xdp_tx.capacity() {
-                    self.flush_xdp_tx(rx);
+                    self.flush_xdp_tx(rx, prog);
                 }
                 if let Err(f) = rx.xdp_tx.push_within_capacity(TxFrame { page, data, len }) {
                     inc(&self.c.rx_xdp_tx_full);
+                    // SAFETY: as for a full ring (`flush_xdp_tx`).
+                    unsafe {
+                        nb::pkrs_xdp_exception(self.dev.as_ptr(), prog, nb::xdp_action_XDP_TX)
+                    };
                     rx.pool.recycle_direct(f.0.page);
                 }
             }
@@ -507,6 +546,11 @@ impl<R: RxRing, T: TxRing, P: PagePool> Queue<R, T, P> {
 
     /// One NAPI poll (see the module documentation of [`super`]).
     fn poll_inner(&self, budget: i32) -> i32 {
+        if budget == 0 {
+            // netpoll: TX completions only, the RX side untouched.
+            self.reap_tx_only();
+            return 0;
+        }
         // SAFETY: this is the NAPI poll (type invariants).
         let rx = unsafe { self.rx() };
         inc(&self.c.rx_polls);
@@ -525,7 +569,7 @@ impl<R: RxRing, T: TxRing, P: PagePool> Queue<R, T, P> {
             self.receive(rx, prog, slot, len, &mut redirected);
         }
         if !rx.xdp_tx.is_empty() {
-            self.flush_xdp_tx(rx);
+            self.flush_xdp_tx(rx, prog);
         }
         if redirected {
             // SAFETY: NAPI context, after `xdp_do_redirect()` calls.
@@ -551,7 +595,7 @@ impl<R: RxRing, T: TxRing, P: PagePool> Queue<R, T, P> {
     /// The poll of the floor mode (see [`Config::floor`]).
     #[cold]
     fn poll_floor(&self, rx: &mut Rx<R, P>, budget: i32) -> i32 {
-        let buf_len = self.hdr_len + max_frame(self.hdr_len);
+        let buf_len = self.hdr_len + self.max_frame;
         let mut done = 0;
         while done < budget {
             let Some((slot, len)) = rx.ring.complete() else {
@@ -600,7 +644,7 @@ impl<R: RxRing, T: TxRing, P: PagePool> Queue<R, T, P> {
                 drop(s.page.take());
             }
         }
-        while let Some(p) = rx.xdp_tx.pop() {
+        for p in rx.xdp_tx.drain_all() {
             drop(p.page);
         }
         self.reclaim_tx(tx, 0);
@@ -667,6 +711,10 @@ impl<R: RxRing, T: TxRing, P: PagePool> NetOps for Queue<R, T, P> {
             rx.ring.set_up(true);
         }
         self.dev.napi_enable();
+        {
+            let _lock = self.dev.tx_lock_bh();
+            self.up.store(true, Relaxed);
+        }
         self.dev.tx_start();
         // Whatever completed while NAPI was off, and the interrupts armed.
         self.dev.napi_schedule();
@@ -674,12 +722,35 @@ impl<R: RxRing, T: TxRing, P: PagePool> NetOps for Queue<R, T, P> {
     }
 
     fn stop(&self) -> Result {
+        {
+            // `ndo_xdp_xmit` checks this under the lock: none sends after.
+            let _lock = self.dev.tx_lock_bh();
+            self.up.store(false, Relaxed);
+        }
         self.dev.tx_disable();
         self.dev.napi_disable();
         {
             // SAFETY: NAPI is disabled: process context owns the RX side.
             let rx = unsafe { self.rx() };
             rx.ring.set_up(false);
+        }
+        // What the device was given completes now, or soon: skbs and
+        // frames are freed here, not when the netdev next comes up (their
+        // sockets, conntrack entries and pools wait for them).
+        let mut waited_ms = 0;
+        loop {
+            let left = {
+                let _lock = self.dev.tx_lock_bh();
+                // SAFETY: TX lock held.
+                let tx = unsafe { self.tx() };
+                self.reclaim_tx(tx, 0);
+                tx.waited
+            };
+            if left == 0 || waited_ms >= STOP_DRAIN_MS {
+                break;
+            }
+            kernel::time::delay::fsleep(kernel::time::Delta::from_millis(1));
+            waited_ms += 1;
         }
         // SAFETY: a live netdev; NAPI is disabled.
         unsafe { nb::pkrs_nd_rxq_unreg(self.dev.as_ptr()) };
@@ -720,6 +791,7 @@ impl<R: RxRing, T: TxRing, P: PagePool> NetOps for Queue<R, T, P> {
             return true;
         }
         tx.unrung = true;
+        tx.waited += 1;
         inc(&self.c.tx_packets);
         add(
             &self.c.tx_bytes,
@@ -729,6 +801,7 @@ impl<R: RxRing, T: TxRing, P: PagePool> NetOps for Queue<R, T, P> {
         // SAFETY: called from ndo_start_xmit.
         if full || !unsafe { nb::pkrs_nd_xmit_more() } {
             self.tx_doorbell(tx);
+            self.arm_tx_irq(tx);
         }
         if full {
             self.dev.tx_stop();
@@ -766,10 +839,19 @@ impl<R: RxRing, T: TxRing, P: PagePool> NetOps for Queue<R, T, P> {
             return Err(EINVAL);
         }
         let _lock = self.dev.tx_lock();
+        if !self.up.load(Relaxed) {
+            // Down (or going down): nothing may reach the device.
+            // CAST: at most an `int` of the caller.
+            add(&self.c.tx_xdp_xmit_err, frames.len() as u64);
+            // CAST: a small errno.
+            return Err(kernel::error::Error::from_errno(
+                -(bindings::ENETDOWN as i32),
+            ));
+        }
         // SAFETY: TX lock held.
         let tx = unsafe { self.tx() };
         self.reclaim_tx(tx, 0);
-        let mut sent = 0;
+        let (mut sent, mut bytes) = (0, 0u64);
         for &f in frames {
             if tx.ring.free() == 0 {
                 break;
@@ -784,16 +866,20 @@ impl<R: RxRing, T: TxRing, P: PagePool> NetOps for Queue<R, T, P> {
                 break;
             }
             tx.unrung = true;
+            tx.waited += 1;
             sent += 1;
+            bytes += u64::from(len.saturating_sub(self.hdr_len));
         }
         // CAST: at most `frames.len()`, an `int` of the caller.
         add(&self.c.tx_xdp_xmit, sent as u64);
+        add(&self.c.tx_xdp_xmit_bytes, bytes);
         add(&self.c.tx_xdp_xmit_err, (frames.len() - sent) as u64);
         // The caller flushes once per poll: what earlier calls of this
         // poll posted without the flag goes too, even if this one sent
         // nothing (a full ring).
         if flags & nb::XDP_XMIT_FLUSH != 0 {
             self.tx_doorbell(tx);
+            self.arm_tx_irq(tx);
         }
         // CAST: as above.
         Ok(sent as i32)
@@ -821,7 +907,9 @@ impl<R: RxRing, T: TxRing, P: PagePool> NetOps for Queue<R, T, P> {
             + c.rx_skb_alloc_fail.load(Relaxed);
         s.tx_packets =
             c.tx_packets.load(Relaxed) + c.tx_xdp_tx.load(Relaxed) + c.tx_xdp_xmit.load(Relaxed);
-        s.tx_bytes = c.tx_bytes.load(Relaxed);
+        s.tx_bytes = c.tx_bytes.load(Relaxed)
+            + c.tx_xdp_tx_bytes.load(Relaxed)
+            + c.tx_xdp_xmit_bytes.load(Relaxed);
         s.tx_dropped = c.tx_dropped.load(Relaxed) + c.tx_xdp_xmit_err.load(Relaxed);
     }
 

@@ -86,12 +86,17 @@ counters! {
     tx_dropped,
     /// Times the stack found the TX ring full (the queue was stopped).
     tx_ring_full,
-    /// XDP_TX frames sent.
+    /// XDP_TX frames sent, and their bytes.
     tx_xdp_tx,
-    /// Frames redirected to us (ndo_xdp_xmit) sent, and those refused.
+    tx_xdp_tx_bytes,
+    /// Frames redirected to us (ndo_xdp_xmit) sent, their bytes, and the
+    /// frames refused (a full ring, or the netdev down).
     tx_xdp_xmit,
+    tx_xdp_xmit_bytes,
     tx_xdp_xmit_err,
     /// TX completions, and TX doorbells.
     tx_completions,
     tx_doorbells,
+    /// Polls with a budget of 0 (netpoll): TX completions only.
+    tx_polls_budget0,
 }
