@@ -57,6 +57,17 @@ grep -E '^test .* \.\.\. (ok|FAILED)$' "$gen_log" | sed 's/^/# cargo (pkrs-pktge
 [ $gen_rc = 0 ] || fail "cargo test of tools/pkrs-pktgen exits 0" "$(tail -n 15 "$gen_log")"
 (cd tools/pkrs-pktgen && cargo build -q --release) || fail "build tools/pkrs-pktgen"
 pktgen=$top/tools/pkrs-pktgen/target/release/pkrs-pktgen
+# the guest-side socket probe (MSG_ZEROCOPY release times)
+sock_log=$out/cargo-test-sock.log
+sock_rc=0
+(cd tools/pkrs-sock && cargo test --release 2>&1) >"$sock_log" || sock_rc=$?
+while read -r p f; do
+	passed=$((passed + p)); failed=$((failed + f)); n=$((n + p + f))
+done < <(sed -n 's/^test result: .*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$sock_log")
+grep -E '^test .* \.\.\. (ok|FAILED)$' "$sock_log" | sed 's/^/# cargo (pkrs-sock): /'
+[ $sock_rc = 0 ] || fail "cargo test of tools/pkrs-sock exits 0" "$(tail -n 15 "$sock_log")"
+(cd tools/pkrs-sock && cargo build -q --release) || fail "build tools/pkrs-sock"
+sock=$top/tools/pkrs-sock/target/release/pkrs-sock
 
 # --- build ------------------------------------------------------------------
 no_warnings() { ! grep -Ei '(^|[^-])(warning|error)[:\[]' "$1"; }
@@ -72,9 +83,12 @@ check "rustfmt --check (kernel .rustfmt.toml)" \
 check "cargo fmt --check (tools)" sh -c 'cd tools/pkrs-check && cargo fmt --check'
 check "cargo fmt --check (samples/bpf tools)" sh -c 'cd samples/bpf/tools && cargo fmt --check'
 check "cargo fmt --check (pkrs-pktgen)" sh -c 'cd tools/pkrs-pktgen && cargo fmt --check'
+check "cargo fmt --check (pkrs-sock)" sh -c 'cd tools/pkrs-sock && cargo fmt --check'
 check "make html builds the documentation without warnings" make html
 check "cargo clippy is clean (pkrs-pktgen)" \
 	sh -c 'cd tools/pkrs-pktgen && cargo clippy -q --all-targets -- -D warnings'
+check "cargo clippy is clean (pkrs-sock)" \
+	sh -c 'cd tools/pkrs-sock && cargo clippy -q --all-targets -- -D warnings'
 check "cargo clippy is clean (samples/bpf tools)" \
 	sh -c 'cd samples/bpf/tools && cargo clippy -q --all-targets -- -D warnings'
 samples_build() { make samples >"$out/samples.log" 2>&1 && no_warnings "$out/samples.log"; }
@@ -395,6 +409,7 @@ drv_box=(--tcg-single --gen --gen-bin "$pktgen" --env BPF=/bpf --env XDP_BIN="$x
 	--bin /usr/bin/ip --bin /usr/sbin/ethtool --bin /usr/bin/nc.openbsd
 	--bin "$xb/xdp_bench01_mem_access_cost" --bin "$xb/xdp_redirect_map"
 	--bin "$xb/xdp_ddos01_blacklist" --bin "$xb/xdp_ddos01_blacklist_cmdline"
+	--bin "$sock" --env SOCK_BIN="$sock"
 	--extra "$drv_extra" --scenario tests/guest/xdp-driver.sh)
 # driver_checks LOG WHAT: the checks of one run of the scenario.
 driver_checks() {
@@ -416,12 +431,18 @@ driver_checks() {
 	c "$w: XDP_ABORTED and return 42: dropped, counted, one xdp_exception event each; 42 reported" ok "$log" \
 		xdp.aborted xdp.ret42
 	c "$w: XDP_REDIRECT through a devmap out of the other virtio_xdp NIC reaches the peer NIC" ok "$log" xdp.redirect
+	c "$w: XDP_TX frames counted in tx_packets and tx_bytes, byte for byte what the generator got back" ok "$log" \
+		xdp.tx_bytes
+	c "$w: TX completions reaped at once (MSG_ZEROCOPY releases within 200 ms, nothing arriving), and by ndo_stop" \
+		ok "$log" tx.reap
 	c "$w: adjust_head past the headroom fails; head, tail and metadata room work" ok "$log" \
 		xdp.head_past xdp.head_ok xdp.tail xdp.meta
 	c "$w: runts and frames above the MTU dropped and counted" ok "$log" bad.runt bad.oversize
 	c "$w: malformed and unusual frames pass without harm" ok "$log" bad.malformed
 	c "$w: programs replaced, removed, link down/up under traffic" ok "$log" load.replace
 	c "$w: unbound under traffic, bound again, works" ok "$log" load.unbind
+	c "$w: unbound and bound in a loop while QEMU flaps the link: no link work after unregister, works after" \
+		ok "$log" load.flap
 	c "$w: refill failures injected (fail_function): counted, no frame lost after" ok "$log" fail.refill
 	c "$w: samples/bpf xdp_bench01's total is exactly the generator's count and the NIC's" ok "$log" sample.bench
 	c "$w: samples/bpf xdp_ddos01_blacklist: every frame kind gets its verdict; the NIC's counters and IPv4 agree" \
@@ -435,6 +456,26 @@ for pool in rs c; do
 		--env POOL=$pool "${drv_box[@]}"
 	driver_checks "$log" "virtio_xdp pool=$pool"
 done
+
+# Every DMA mapping bounced (--iommu, swiotlb=force): the device's bytes
+# reach a page only where the driver syncs them for the CPU. The generator
+# checks each frame that comes back (XDP_TX, and the stack's ICMP echo
+# replies) byte for byte and in order, with both pools.
+log=$out/testbox-bounce.log
+boot "test box runs the bounce-buffer scenario (swiotlb=force), both pools" "$log" scripts/testbox.sh \
+	--kdir "$kdir" --iommu --append swiotlb=force --tcg-single --gen --gen-bin "$pktgen" --env BPF=/bpf \
+	--bin /usr/bin/ip --bin /usr/sbin/ethtool --extra "$drv_extra" --scenario tests/guest/xdp-bounce.sh
+c "swiotlb=force: every DMA mapping goes through the software IO TLB" ok "$log" bounce.on
+for pool in rs c; do
+	w="virtio_xdp pool=$pool, swiotlb=force"
+	c "$w: binds, its RX pages mapped through the IO TLB" ok "$log" bounce.$pool.up
+	c "$w: XDP_TX sends back each frame byte for byte as received, in order" ok "$log" bounce.$pool.tx
+	c "$w: the stack answers every ICMP echo (98, 1000, 1514 bytes) with the bytes received" ok "$log" \
+		bounce.$pool.stack
+	c "$w: the same through XDP_PASS" ok "$log" bounce.$pool.pass
+	c "$w: unloads" ok "$log" bounce.$pool.rmmod
+done
+c "swiotlb=force: no BUG, WARN, Oops or bad page state in the run" clean "$log"
 
 # --- the XDP benchmark, short (make run BENCH=xdp, one second per case) --------
 xb_log=$out/xdp-bench-short.log
@@ -504,6 +545,8 @@ if [ -n "$dbg" ]; then
 		c "$w: the NICs are behind the IOMMU and the pools map their pages" ok "$log" drv.viommu
 		c "$w: the pools map pages for the device" logged "$log" drv.bind "pages DMA-mapped by the pool"
 		driver_checks "$log" "$w"
+		c "$w: each slab allocation of a bind failed in turn (failslab): clean failure, nothing left, binds after" \
+			ok "$log" load.bind_fail
 		c "$w: DMA-API debug counted no error in the whole run" ok "$log" drv.dma_errors
 	done
 	for pool in rs c; do
@@ -512,6 +555,8 @@ if [ -n "$dbg" ]; then
 			"$dcopy/scripts/testbox.sh" --kdir "$dbg" --env POOL=$pool --env DMA_DEBUG=1 \
 			--env PASS_RATE=2000 --env PASS_N=5000 "${sim_box[@]}"
 		sim_checks "$log" "debug kernel, xdp_cqsim pool=$pool"
+		c "debug kernel, xdp_cqsim pool=$pool: netconsole under XDP_TX load: budget-0 polls only reap TX, every message sent" \
+			ok "$log" sim.netconsole
 	done
 	rm -rf "$dcopy"
 else

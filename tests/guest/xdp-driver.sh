@@ -18,6 +18,7 @@ IP=/usr/bin/ip
 ETHTOOL=/usr/sbin/ethtool
 NC=/usr/bin/nc.openbsd
 REDIRECT=$XDP_BIN/xdp_redirect_map
+SOCK=${SOCK_BIN:-pkrs-sock}
 BENCH=$XDP_BIN/xdp_bench01_mem_access_cost
 DDOS=$XDP_BIN/xdp_ddos01_blacklist
 DDOS_CMD=$XDP_BIN/xdp_ddos01_blacklist_cmdline
@@ -139,7 +140,8 @@ back_wait() {
 	local r
 	r=$(gen wait rx=$1 secs=5)
 	echo "$r"
-	swapped=$(gen_val "$r" swapped) back=$(gen_val "$r" rx)
+	swapped=$(gen_val "$r" swapped) back=$(gen_val "$r" rx) back_bytes=$(gen_val "$r" rx_bytes)
+	intact=$(gen_val "$r" intact) corrupt=$(gen_val "$r" corrupt) reordered=$(gen_val "$r" reordered)
 }
 bg_start() {
 	(gen send secs=$1 dst_mac=$MAC2 >/tmp/bg.out) &
@@ -187,6 +189,25 @@ act_redirect() {
 }
 step xdp.redirect act_redirect
 
+# XDP_TX frames count in the NIC's tx_packets and tx_bytes (ip -s link),
+# byte for byte what the generator got back.
+tx_bytes_round() {
+	local b0 p0
+	xdp_on $D2 tx || return 1
+	b0=$(stat_of $D2 tx_bytes) p0=$(stat_of $D2 tx_packets)
+	back_reset
+	send 2000 size=300 rate=20000 || return 1
+	back_wait 2000
+	db=$(($(stat_of $D2 tx_bytes) - b0)) dp=$(($(stat_of $D2 tx_packets) - p0))
+	echo "D2 tx_packets +$dp, tx_bytes +$db; the generator got $back frames, $back_bytes bytes"
+	check "every frame came back" [ "$swapped" = 2000 ]
+	check "tx_packets counts what the generator got" [ $dp = "$back" ]
+	check "tx_bytes counts its bytes" [ $db = "$back_bytes" ]
+	xdp_off $D2
+	done_step
+}
+step xdp.tx_bytes tx_bytes_round
+
 malformed() {
 	local p0
 	xdp_on $D2 pass || return 1
@@ -202,6 +223,45 @@ malformed() {
 	done_step
 }
 step bad.malformed malformed
+
+# TX completions are reaped when the device reports them, not when the
+# next frame comes or goes: a UDP socket's MSG_ZEROCOPY notification (the
+# kernel's, when the last skb holding a datagram is freed) arrives within
+# 200 ms of each send, on a link where nothing else moves (neighbours
+# static both ways, the peer's socket listening: no ARP, no ICMP). Then a
+# burst, and the link taken down at once: every datagram is released,
+# with NAPI off (ndo_stop reaps the TX ring).
+tx_reap() {
+	local rd pid i=0
+	MAC1=$(cat /sys/class/net/$D1/address)
+	$IP neigh replace 10.0.0.1 lladdr $MACP dev $D1 nud permanent
+	in_ns $IP neigh replace 10.0.0.2 lladdr $MAC1 dev $P nud permanent
+	in_ns $NC -u -l 7001 >/dev/null &
+	rd=$!
+	sleep 0.5
+	$SOCK zc-udp --to 10.0.0.1:7001 --count 10 --gap-ms 300 --within-ms 200
+	check "each datagram sent was released within 200 ms, nothing else arriving" [ $? = 0 ]
+	$SOCK zc-udp --to 10.0.0.1:7001 --count 100 --burst --within-ms 3000 >/tmp/zc.out 2>&1 &
+	pid=$!
+	while ! grep -q '^sent ' /tmp/zc.out && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	$IP link set $D1 down
+	wait $pid
+	r=$?
+	cat /tmp/zc.out
+	check "a burst, the link down at once: every datagram released" [ $r = 0 ]
+	$IP link set $D1 up
+	kill $rd
+	wait $rd 2>/dev/null
+	$IP neigh del 10.0.0.1 dev $D1 2>/dev/null
+	in_ns $IP neigh del 10.0.0.2 dev $P 2>/dev/null
+	sleep 1
+	check "the NIC works after" ping -c 2 -W 3 10.0.0.1
+	done_step
+}
+step tx.reap tx_reap
 
 unbind_under_traffic() {
 	xdp_on $D2 tx
@@ -227,6 +287,115 @@ unbind_under_traffic() {
 	done_step
 }
 step load.unbind unbind_under_traffic
+
+# rebind_d2: D2 bound again (after an unbind), addressed and up.
+rebind_d2() {
+	[ -e /sys/bus/virtio/devices/$V2/driver ] ||
+		echo $V2 >/sys/bus/virtio/drivers/virtio_xdp/bind || return 1
+	D2=$(ls /sys/bus/virtio/devices/$V2/net)
+	NIC=$D2 MAC2=$(cat /sys/class/net/$D2/address)
+	$IP addr add 10.0.2.2/24 dev $D2 2>/dev/null
+	$IP link set $D2 up
+}
+# The link of D2 goes down and up (QEMU's set_link, from the generator:
+# a config change interrupt each time) while the NIC is unbound and bound
+# again and again: the link-status work never runs on a netdev being
+# unregistered (it would warn), and the NIC works after.
+link_flap() {
+	local i=0 r
+	r=$(gen flap name=g0 count=2000 ms=1) || { echo "$r"; return 1; }
+	echo "$r"
+	while :; do
+		echo $V2 >/sys/bus/virtio/drivers/virtio_xdp/unbind || ok=1
+		echo $V2 >/sys/bus/virtio/drivers/virtio_xdp/bind || ok=1
+		i=$((i + 1))
+		r=$(gen flap_wait secs=0.01) || break
+		case $r in *timeout=0*) break ;; esac
+		[ $i -ge 400 ] && break
+	done
+	echo "unbound and bound $i times while the link flapped; $r"
+	check "the flapping ran to its end" sh -c "echo '$r' | grep -q 'toggles=4000 timeout=0'"
+	check "at least 20 unbind/bind cycles overlapped it" [ $i -ge 20 ]
+	rebind_d2 || return 1
+	sleep 1
+	check "the link is up (the last toggle was on)" [ "$(cat /sys/class/net/$D2/carrier)" = 1 ]
+	xdp_on $D2 drop
+	a0=$(xs $D2 rx_xdp_drop)
+	send 1000 || ok=1
+	sleep 0.5
+	check "the NIC drops the next 1000" [ $(($(xs $D2 rx_xdp_drop) - a0)) = 1000 ]
+	xdp_off $D2
+	done_step
+}
+step load.flap link_flap
+
+# The device's interrupts as /proc/interrupts lists them (its virtqueues'
+# handlers, one line each).
+irq_lines() { grep -c "$V2-" /proc/interrupts; }
+# Every slab allocation of a bind fails in turn (failslab, on the debug
+# kernel, which has it): each bind fails cleanly or works, nothing
+# oopses, and the device ends as it began: no interrupt handler or page
+# left behind, bound again it works. The binding task's fail-nth
+# (/proc/self/fail-nth) makes its K-th allocation fail, K from 1; the
+# sweep ends at the first K no allocation of the bind reached (fail-nth
+# still above 0 after it). Allocations that may sleep are failed too
+# (ignore-gfp-wait N).
+bind_fail() {
+	local fs=/sys/kernel/debug/failslab k=1 bad=0 f0 irq0 r left=0
+	echo $V2 >/sys/bus/virtio/drivers/virtio_xdp/unbind || return 1
+	irq0=$(irq_lines)
+	f0=$(free_pages)
+	echo N >$fs/ignore-gfp-wait
+	echo 0 >$fs/verbose
+	# The kernel ignores a failed allocation under register_irq_proc() or
+	# register_handler_proc() (a missing /proc/irq entry) and warns when it
+	# removes what it never made: those are not failed (their stack is
+	# rejected, and they do not count). The two are neighbours: [first,
+	# the symbol after both).
+	r=$(sort /proc/kallsyms | awk '$3 == "register_handler_proc" { s = $1; next }
+		s && $3 == "register_irq_proc" { n = 1; next }
+		n { print s, $1; exit }')
+	set -- $r
+	[ $# = 2 ] && [ "$1" != 0000000000000000 ] || { echo "no address range for register_irq_proc in /proc/kallsyms"; return 1; }
+	echo 0x$1 >$fs/reject-start
+	echo 0x$2 >$fs/reject-end
+	echo 32 >$fs/stacktrace-depth
+	while [ $k -lt 2000 ]; do
+		# One process: fail-nth, the bind and the read of what is left
+		# are its own (builtins).
+		left=$(
+			echo $k >/proc/self/fail-nth || exit
+			echo $V2 >/sys/bus/virtio/drivers/virtio_xdp/bind
+			read -r r </proc/self/fail-nth && echo "$r"
+		) 2>/dev/null
+		[ -e /sys/bus/virtio/devices/$V2/driver ] &&
+			{ echo $V2 >/sys/bus/virtio/drivers/virtio_xdp/unbind || bad=1; }
+		[ "$(irq_lines)" = "$irq0" ] || { echo "allocation $k: $(irq_lines) interrupt lines, was $irq0"; bad=1; }
+		[ "${left:-0}" -gt 0 ] && break
+		k=$((k + 1))
+	done
+	echo 0 >$fs/reject-start
+	echo 0 >$fs/reject-end
+	echo 0 >$fs/stacktrace-depth
+	echo Y >$fs/ignore-gfp-wait
+	# the bind and the open of fail-nth made k - left allocations
+	k=$((k - left))
+	echo "a bind (with the shell's open of the sysfs file) makes $k slab allocations; each failed in turn"
+	check "each allocation of a bind failed once, the device unbound cleanly after each" [ $bad = 0 ]
+	check "the sweep reached its end" [ $k -lt 2000 -a $k -gt 20 ]
+	leak_check $f0 $LEAK_TOL || ok=1
+	rebind_d2 || return 1
+	sleep 1
+	xdp_on $D2 drop
+	a0=$(xs $D2 rx_xdp_drop)
+	send 1000 || ok=1
+	sleep 0.5
+	check "bound again, the NIC drops the next 1000" [ $(($(xs $D2 rx_xdp_drop) - a0)) = 1000 ]
+	xdp_off $D2
+	done_step
+}
+[ -d /sys/kernel/debug/failslab ] && step load.bind_fail bind_fail
+
 
 # --- the samples/bpf tools on this driver ---------------------------------------------
 sample_bench() {

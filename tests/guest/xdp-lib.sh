@@ -116,7 +116,8 @@ pass_checks() {
 }
 
 # tx_round N ARGS...: N frames through XDP_TX; sets sent, back, swapped,
-# dt (tx_xdp_tx) and dfull (dropped for a full TX ring).
+# dt (tx_xdp_tx) and dfull (dropped for a full TX ring), and from the
+# sender's check of what came back: intact, corrupt, reordered.
 tx_round() {
 	local n=$1 t0 f0 r; shift
 	back_reset
@@ -132,11 +133,15 @@ act_tx() {
 	tx_round $N rate=${TX_RATE:-20000} || return 1
 	check "paced: every frame came back to the sender with its MACs swapped" [ "$swapped" = $N ]
 	check "paced: nothing else came back" [ "$back" = $N ]
+	check "paced: each as it was sent, but for the swap" [ "$intact" = $N -a "$corrupt" = 0 ]
+	check "paced: in the order sent" [ "$reordered" = 0 ]
 	check "paced: tx_xdp_tx counts them" [ $dt = $N ]
 	# As fast as the generator can: a full TX ring drops, and counts.
 	tx_round $N || return 1
 	check "flat out: the sender got back exactly what the driver sent" [ "$swapped" = $dt ]
 	check "flat out: sent = bounced + dropped for a full ring" [ $((dt + dfull)) = $N ]
+	check "flat out: each as it was sent, in the order sent" \
+		[ "$intact" = "$swapped" -a "$corrupt" = 0 -a "$reordered" = 0 ]
 	xdp_off $NIC
 	done_step
 }

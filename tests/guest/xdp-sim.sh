@@ -85,7 +85,10 @@ send_for() {
 	sent=$(($(hwc rx_sent) - s0))
 	echo "device: sent $sent in $secs s"
 }
-back_reset() { tx0=$(hwc tx_sent) sw0=$(hwc tx_swapped); }
+back_reset() {
+	tx0=$(hwc tx_sent) sw0=$(hwc tx_swapped) in0=$(hwc tx_intact) co0=$(hwc tx_corrupt)
+	ro0=$(hwc tx_reordered)
+}
 back_wait() {
 	local i=0
 	while [ $(($(hwc tx_sent) - tx0)) -lt $1 ] && [ $i -lt 50 ]; do
@@ -93,7 +96,9 @@ back_wait() {
 		sleep 0.1
 	done
 	back=$(($(hwc tx_sent) - tx0)) swapped=$(($(hwc tx_swapped) - sw0))
-	echo "device: got back $back, MAC-swapped $swapped"
+	intact=$(($(hwc tx_intact) - in0)) corrupt=$(($(hwc tx_corrupt) - co0))
+	reordered=$(($(hwc tx_reordered) - ro0))
+	echo "device: got back $back, MAC-swapped $swapped: intact $intact, corrupt $corrupt, out of order $reordered"
 }
 bg_start() {
 	echo "send count=1000000000 size=60" >$CTL
@@ -164,23 +169,75 @@ cq_full() {
 }
 step sim.cq_full cq_full
 # A full XDP SQ: 16 entries, XDP_TX as fast as the device sends.
+# Each drop is traced as upstream drivers do (xdp_exception with action
+# XDP_TX), and what is sent keeps its order.
 sq_full() {
+	local t
 	up sq=16 || return 1
 	xdp_on $NIC tx || return 1
+	echo 1 >$TRACE/events/xdp/xdp_exception/enable
+	echo >$TRACE/trace
 	back_reset
 	f0=$(xs $NIC rx_xdp_tx_full)
 	send $N || return 1
 	back_wait 1
 	dt=$(xs $NIC tx_xdp_tx) df=$(($(xs $NIC rx_xdp_tx_full) - f0))
-	echo "sent $sent; tx_xdp_tx $dt; dropped, SQ full $df; device got back $back, swapped $swapped"
+	t=$(trace_count "action=XDP_TX")
+	echo 0 >$TRACE/events/xdp/xdp_exception/enable
+	echo "sent $sent; tx_xdp_tx $dt; dropped, SQ full $df; xdp_exception XDP_TX events $t; device got back $back, swapped $swapped"
 	check "some XDP_TX frames met a full SQ" [ $df -gt 0 ]
 	check "XDP_TX sent + dropped = every frame" [ $((dt + df)) = $N ]
+	check "one xdp_exception event (action XDP_TX) per drop" [ "$t" = $df ]
 	check "the device got back exactly the frames sent, MAC-swapped" [ $swapped = $dt -a $back = $dt ]
+	check "each as it was sent, in the order sent" [ $intact = $dt -a $corrupt = 0 -a $reordered = 0 ]
 	xdp_off $NIC
 	rmmod xdp_cqsim
 	done_step
 }
 step sim.sq_full sq_full
+
+# netconsole on cqsim0 (on the debug kernel, which has it), to the
+# device's peer address, while XDP_TX bounces every frame the device sends
+# into an SQ of 16: netpoll finds the SQ full and polls the NIC with a
+# budget of 0, with interrupts off. Such a poll must only reap TX (no XDP,
+# no page pool: the kernel pool's lockdep check and the native pool's
+# debug check warn otherwise). The trace shows those polls happened
+# (napi_poll with budget 0); the device sends every message (to their
+# own MAC address, so that they are not taken for bounces).
+netconsole_test() {
+	local polls t0 s0 msgs i=0
+	up sq=16 || return 1
+	insmod $KMODS/netconsole.ko netconsole=6665@10.0.3.2/cqsim0,6666@10.0.3.1/52:54:00:00:00:f1 ||
+		return 1
+	xdp_on $NIC tx || return 1
+	echo 'budget == 0' >$TRACE/events/napi/napi_poll/filter
+	echo 1 >$TRACE/events/napi/napi_poll/enable
+	echo >$TRACE/trace
+	t0=$(hwc tx_sent) s0=$(hwc tx_swapped)
+	echo "send count=1000000000 size=60" >$CTL
+	sleep 0.5
+	dmesg -n 8
+	while [ $i -lt 300 ]; do
+		echo "pkrs netconsole test $i" >/dev/kmsg
+		i=$((i + 1))
+	done
+	dmesg -n 1
+	echo stop >$CTL
+	sleep 0.5
+	echo 0 >$TRACE/events/napi/napi_poll/enable
+	polls=$(grep -c "budget 0" $TRACE/trace)
+	echo 0 >$TRACE/events/napi/napi_poll/filter
+	msgs=$(( ($(hwc tx_sent) - t0) - ($(hwc tx_swapped) - s0) ))
+	cat $CTL
+	echo "napi polls with budget 0: $polls; frames the device sent that were not bounces: $msgs"
+	check "netpoll polled the NIC with a budget of 0" [ "$polls" -gt 0 ]
+	check "the device sent each of the 300 messages" [ "$msgs" -ge 300 ]
+	rmmod netconsole
+	xdp_off $NIC
+	rmmod xdp_cqsim
+	done_step
+}
+[ -f $KMODS/netconsole.ko ] && step sim.netconsole netconsole_test
 
 # Two load/traffic/unload cycles after a first leave the free pages.
 leak_cycle() {
