@@ -128,6 +128,7 @@ tx_round() {
 	echo "sent $sent; back $back, MAC-swapped $swapped; tx_xdp_tx +$dt; dropped, TX ring full +$dfull"
 }
 act_tx() {
+	local t
 	xdp_on $NIC tx || return 1
 	# Paced below what the guest can bounce: every frame comes back.
 	tx_round $N rate=${TX_RATE:-20000} || return 1
@@ -136,8 +137,15 @@ act_tx() {
 	check "paced: each as it was sent, but for the swap" [ "$intact" = $N -a "$corrupt" = 0 ]
 	check "paced: in the order sent" [ "$reordered" = 0 ]
 	check "paced: tx_xdp_tx counts them" [ $dt = $N ]
-	# As fast as the generator can: a full TX ring drops, and counts.
+	# As fast as the generator can: a full TX ring drops, counts, and
+	# traces each drop (xdp_exception, action TX), as upstream drivers do.
+	echo 1 >$TRACE/events/xdp/xdp_exception/enable
+	echo >$TRACE/trace
 	tx_round $N || return 1
+	t=$(trace_count "action=TX ")
+	echo 0 >$TRACE/events/xdp/xdp_exception/enable
+	echo "xdp_exception events (action TX): $t"
+	check "flat out: one xdp_exception event per drop" [ "$t" = "$dfull" ]
 	check "flat out: the sender got back exactly what the driver sent" [ "$swapped" = $dt ]
 	check "flat out: sent = bounced + dropped for a full ring" [ $((dt + dfull)) = $N ]
 	check "flat out: each as it was sent, in the order sent" \

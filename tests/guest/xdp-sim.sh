@@ -182,7 +182,7 @@ sq_full() {
 	send $N || return 1
 	back_wait 1
 	dt=$(xs $NIC tx_xdp_tx) df=$(($(xs $NIC rx_xdp_tx_full) - f0))
-	t=$(trace_count "action=XDP_TX")
+	t=$(trace_count "action=TX ")
 	echo 0 >$TRACE/events/xdp/xdp_exception/enable
 	echo "sent $sent; tx_xdp_tx $dt; dropped, SQ full $df; xdp_exception XDP_TX events $t; device got back $back, swapped $swapped"
 	check "some XDP_TX frames met a full SQ" [ $df -gt 0 ]
