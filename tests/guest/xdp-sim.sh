@@ -236,7 +236,7 @@ netconsole_test() {
 		i=$((i + 1))
 	done
 	i=0
-	while ! grep -q "budget 0" $TRACE/trace && [ $i -lt 100 ]; do
+	while [ "$(trace_count "budget 0")" = 0 ] && [ $i -lt 100 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -250,7 +250,7 @@ netconsole_test() {
 	done
 	echo "after the load: $i x 0.1 s"
 	dmesg -n 1
-	polls=$(grep -c "budget 0" $TRACE/trace)
+	polls=$(trace_count "budget 0")
 	echo 0 >$TRACE/events/napi/napi_poll/filter
 	msgs=$(unbounced)
 	cat $CTL
