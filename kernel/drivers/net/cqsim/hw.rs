@@ -529,7 +529,17 @@ pub(crate) unsafe extern "C" fn device_thread(p: *mut c_void) -> c_int {
             // SAFETY: a lockless clock read.
             let now = unsafe { bindings::ktime_get_mono_fast_ns() };
             if now < next {
+                // Give the CPU to any other runnable thread (the other
+                // NICs' device threads share it): a plain spin keeps a
+                // woken thread waiting for the next tick under lazy
+                // preemption, where `cond_resched()` does nothing. A sleep
+                // cannot hold the pace: without high-resolution timers it
+                // lasts a tick.
+                // The pause stays too: it is what lets the other vCPU run
+                // when TCG turns the vCPUs on one thread.
                 kernel::processor::cpu_relax();
+                // SAFETY: process context, no lock held.
+                unsafe { bindings::yield_() };
                 continue;
             }
             next = now.max(next) + 1_000_000_000 / rate;
