@@ -21,6 +21,8 @@ pub struct Source {
     pub release: String,
     pub date: String,
     pub icount: bool,
+    /// The commit measured, when the log says.
+    pub commit: Option<String>,
 }
 
 impl Source {
@@ -32,14 +34,16 @@ impl Source {
         }
     }
 
-    /// One line: `make run ... (run-x.log): kernel R, D, ICOUNT on`.
+    /// One line: `make run ... (run-x.log): kernel R, D, commit C,
+    /// ICOUNT on`.
     pub fn line(&self) -> String {
         format!(
-            "{} ({}): kernel {}, {}, ICOUNT {}",
+            "{} ({}): kernel {}, {}, commit {}, ICOUNT {}",
             self.command,
             self.file,
             self.release,
             self.date,
+            self.commit.as_deref().unwrap_or("not recorded"),
             self.icount_word()
         )
     }
@@ -108,6 +112,7 @@ impl RunLog {
             Some(h) => h.command(),
             None => format!("make run{}", if icount { " ICOUNT=1" } else { "" }),
         };
+        let commit = h.as_ref().and_then(|h| h.commit.clone());
         let date = h
             .and_then(|h| h.date)
             .map(|d| short_date(&d))
@@ -119,6 +124,7 @@ impl RunLog {
                 release: figures.release.clone().unwrap_or_else(|| "unknown".into()),
                 date,
                 icount,
+                commit,
                 file,
             },
             figures,
@@ -138,11 +144,13 @@ impl XdpLog {
             return Err(format!("{path}: no @@XDP-BENCH line"));
         }
         let file = file_name(path);
-        let icount = if sim {
-            file.contains("-icount")
-        } else {
-            runs.iter()
-                .any(|r| (r.gns as f64 / r.ns as f64 - 1.0).abs() > 0.1)
+        let info = xdp::info(text);
+        let icount = match info.get("icount") {
+            Some(v) => v == "1",
+            None if sim => file.contains("-icount"),
+            None => runs
+                .iter()
+                .any(|r| (r.gns as f64 / r.ns as f64 - 1.0).abs() > 0.1),
         };
         Ok(XdpLog {
             source: Source {
@@ -156,6 +164,7 @@ impl XdpLog {
                     .unwrap_or_else(|| "unknown".into()),
                 date: date_from_name(&file).unwrap_or_else(|| mtime_date.to_string()),
                 icount,
+                commit: info.get("commit").cloned(),
                 file,
             },
             runs,
@@ -633,164 +642,254 @@ fn cycles_vs_instructions(
     files.push((file, svg::render(&chart)));
 }
 
+/// An interval cell: `[lo, hi]`, or `-` with too few rounds for one.
+fn ci_cell(ci: Option<(f64, f64)>, ratio: bool) -> String {
+    match ci {
+        Some((a, b)) if ratio => format!("[{a:.2}, {b:.2}]"),
+        Some((a, b)) => format!("[{}, {}]", svg::num(a), svg::num(b)),
+        None => "-".into(),
+    }
+}
+
 /// The XDP benchmark's section: of the virtio NIC's logs, or with `sim`
-/// of the simulated CQ NIC's.
+/// of the simulated CQ NIC's. Per log kind (ICOUNT off, on) and device
+/// configuration: the valid runs' medians with 95 % intervals, the
+/// invalid runs and why, the ratios paired by round, and plots.
 fn xdp_section(xdps: &[XdpLog], sim: bool, cmdline: &str, files: &mut Files, o: &mut String) {
-    let pick = |icount: bool| -> Option<(Vec<&Source>, Vec<xdp::Summary>)> {
-        let logs: Vec<&XdpLog> = xdps
-            .iter()
-            .filter(|x| x.sim == sim && x.source.icount == icount)
-            .collect();
-        if logs.is_empty() {
-            return None;
-        }
-        let runs: Vec<xdp::Run> = logs.iter().flat_map(|x| x.runs.iter().cloned()).collect();
-        Some((
-            logs.iter().map(|x| &x.source).collect(),
-            xdp::summarise(&runs),
-        ))
-    };
-    let wall = pick(false);
-    let ic = pick(true);
-    // Frames per second from a wall-clock boot when there is one; guest
-    // ns per frame from an ICOUNT boot when there is one.
-    let Some(pps) = wall.as_ref().or(ic.as_ref()) else {
+    let logs: Vec<&XdpLog> = xdps.iter().filter(|x| x.sim == sim).collect();
+    if logs.is_empty() {
         return;
-    };
-    let gns = ic.as_ref().or(wall.as_ref()).expect("one of them");
+    }
     if sim {
         section(o, "The XDP benchmark on the simulated CQ NIC", '=');
         let _ = writeln!(
             o,
             "``xdp_cqsim``'s device thread sends as fast as the RX ring takes frames: \
-             frames per second the device completed (median of the runs and min-max), \
-             and nanoseconds per frame of the driver's NAPI polls alone (its \
-             ``rx_poll_ns``; with ``ICOUNT=1`` instructions per frame), per pool, XDP \
-             mode and case; see :doc:`../usage/xdp_benchmark` for the cases."
+             frames per second the device completed, and the NET_RX softirq's \
+             nanoseconds per frame (with ``ICOUNT=1`` instructions per frame), per \
+             pool, XDP mode and case; see :doc:`../usage/xdp_benchmark`."
         );
     } else {
         section(o, "The XDP benchmark", '=');
         let _ = writeln!(
             o,
-            "Frames per second through the test box's NIC (the generator's count, \
-             median of the runs and min-max) and guest nanoseconds per frame (with \
-             ``ICOUNT=1`` guest instructions per frame), per driver, XDP mode and case; \
-             see :doc:`../usage/xdp_benchmark` for the cases."
+            "Frames per second through the test box's NIC (the generator's count) and \
+             the NET_RX softirq's nanoseconds per frame (with ``ICOUNT=1`` guest \
+             instructions per frame), per device configuration, driver, XDP mode and \
+             case; see :doc:`../usage/xdp_benchmark` for the cases, the \
+             configurations and the per-run checks."
         );
     }
-    let _ = writeln!(o);
-    let mut rows = Vec::new();
-    for x in &pps.1 {
-        let g = gns
-            .1
-            .iter()
-            .find(|y| y.driver == x.driver && y.mode == x.mode && y.case == x.case);
-        rows.push(vec![
-            x.driver.clone(),
-            x.mode.clone(),
-            x.case.clone(),
-            format!(
-                "{} ({}-{})",
-                svg::num(x.pps),
-                svg::num(x.pps_min),
-                svg::num(x.pps_max)
-            ),
-            g.map(|g| format!("{:.0}", g.gns_per_pkt))
-                .unwrap_or_default(),
-            x.runs.to_string(),
-        ]);
-    }
-    let gns_head = match (sim, gns.0.iter().any(|s| s.icount)) {
-        (false, true) => "guest ns per frame (ICOUNT=1)",
-        (false, false) => "guest ns per frame",
-        (true, true) => "NAPI ns per frame (ICOUNT=1)",
-        (true, false) => "NAPI ns per frame",
-    };
-    table(
+    let _ = writeln!(
         o,
-        &["Driver", "Mode", "Case", "pps (min-max)", gns_head, "Runs"],
-        &rows,
+        "\nOnly runs whose counts agree (frames sent, received, seen by the program, \
+         counted by the driver's verdict counter, reaching the stack or the other \
+         NIC) are used, and round 1 of each boot is left out; medians with a \
+         distribution-free 95 % interval. Ratios are paired round by round: \
+         *a* / *b* in frames per second, and *b*'s cost per frame over *a*'s, so \
+         that above 1 means *a* is faster or cheaper; \"ahead\" or \"behind\" when \
+         the 95 % interval leaves out 1.\n"
     );
-    let mut cases: Vec<String> = Vec::new();
-    let mut drivers: Vec<String> = Vec::new();
-    for x in pps.1.iter().chain(&gns.1) {
-        if !cases.contains(&x.case) {
-            cases.push(x.case.clone());
+    for icount in [false, true] {
+        let mine: Vec<&&XdpLog> = logs.iter().filter(|x| x.source.icount == icount).collect();
+        if mine.is_empty() {
+            continue;
         }
-        let d = format!("{}/{}", x.driver, x.mode);
-        if !drivers.contains(&d) {
-            drivers.push(d);
+        let runs: Vec<xdp::Run> = mine.iter().flat_map(|x| x.runs.iter().cloned()).collect();
+        let sources: Vec<&Source> = mine.iter().map(|x| &x.source).collect();
+        let summ = xdp::summarise(&runs);
+        let pairs = xdp::paired(&runs);
+        let kind = if icount { "ICOUNT=1" } else { "ICOUNT off" };
+        let cost_unit = if icount {
+            "instructions per frame"
+        } else {
+            "ns per frame"
+        };
+        let mut cfgs: Vec<String> = Vec::new();
+        for x in &summ {
+            if !cfgs.contains(&x.cfg) {
+                cfgs.push(x.cfg.clone());
+            }
         }
-    }
-    let chart_of = |s: &[xdp::Summary], gns: bool| -> Vec<Series> {
-        drivers
-            .iter()
-            .filter_map(|d| {
-                let values: Vec<Option<Point>> = cases
+        for cfg in &cfgs {
+            let title = if sim {
+                format!("Simulated CQ NIC, {kind}")
+            } else {
+                format!("Configuration ``{cfg}``, {kind}")
+            };
+            section(o, &title, '-');
+            let _ = writeln!(o, "Measured by:\n");
+            for s in &sources {
+                let _ = writeln!(o, "- {}", rst_literal_commands(&s.line()));
+            }
+            let _ = writeln!(o);
+            let mut rows = Vec::new();
+            let rows_of: Vec<&xdp::Summary> = summ.iter().filter(|x| x.cfg == *cfg).collect();
+            for x in &rows_of {
+                let why: Vec<String> = x.invalid.iter().map(|(w, n)| format!("{n}: {w}")).collect();
+                rows.push(vec![
+                    x.driver.clone(),
+                    x.mode.clone(),
+                    x.case.clone(),
+                    if x.runs > 0 {
+                        svg::num(x.pps)
+                    } else {
+                        "-".into()
+                    },
+                    ci_cell(x.pps_ci, false),
+                    if x.runs > 0 {
+                        format!("{:.0}", x.gns_per_pkt)
+                    } else {
+                        "-".into()
+                    },
+                    ci_cell(x.gns_ci, false),
+                    format!("{}/{}", x.runs, x.total),
+                    why.join("; "),
+                ]);
+            }
+            let cost_head = format!("softirq {cost_unit}");
+            table(
+                o,
+                &[
+                    "Driver",
+                    "Mode",
+                    "Case",
+                    "pps",
+                    "95 %",
+                    &cost_head,
+                    "95 %",
+                    "Runs used/in log",
+                    "Invalid runs",
+                ],
+                &rows,
+            );
+            let pc: Vec<&xdp::Paired> = pairs.iter().filter(|x| x.cfg == *cfg).collect();
+            if !pc.is_empty() {
+                let rows: Vec<Vec<String>> = pc
                     .iter()
-                    .map(|c| {
-                        s.iter()
-                            .find(|x| format!("{}/{}", x.driver, x.mode) == *d && x.case == *c)
-                            .map(|x| {
-                                if gns {
-                                    Point::new(x.gns_per_pkt)
-                                } else {
-                                    Point::spread(x.pps, x.pps_min, x.pps_max)
-                                }
-                            })
+                    .map(|x| {
+                        vec![
+                            x.case.clone(),
+                            x.what.clone(),
+                            format!("{:.2}", x.pps),
+                            ci_cell(x.pps_ci, true),
+                            xdp::verdict(x.pps_ci).into(),
+                            format!("{:.2}", x.cost),
+                            ci_cell(x.cost_ci, true),
+                            xdp::verdict(x.cost_ci).into(),
+                            x.rounds.to_string(),
+                        ]
                     })
                     .collect();
-                values.iter().any(|v| v.is_some()).then(|| Series {
-                    name: d.clone(),
-                    values,
-                })
-            })
-            .collect()
-    };
-    let (stem, what) = if sim {
-        ("generated-xdp-sim", "XDP benchmark, simulated CQ NIC")
-    } else {
-        ("generated-xdp", "XDP benchmark")
-    };
-    let ns_what = if sim { "NAPI ns" } else { "guest ns" };
-    for (file, title, y, data, is_gns) in [
-        (
-            format!("{stem}-pps.svg"),
-            format!("{what}: frames per second"),
-            "frames per second".to_string(),
-            pps,
-            false,
-        ),
-        (
-            format!("{stem}-gns.svg"),
-            format!("{what}: {ns_what} per frame"),
-            if gns.0.iter().any(|s| s.icount) {
-                format!("{ns_what} (instructions) per frame")
+                table(
+                    o,
+                    &[
+                        "Case", "a/b", "pps a/b", "95 %", "pps", "cost b/a", "95 %", "cost",
+                        "Rounds",
+                    ],
+                    &rows,
+                );
+            }
+            if !sim {
+                let _ = writeln!(
+                    o,
+                    "The seed's native/generic XDP_DROP (mlx5, one CPU): {:.2} without \
+                     touching the frame, {:.2} reading it (generic XDP always reads it).\n",
+                    xdp::SEED_NATIVE_NO_TOUCH / xdp::SEED_GENERIC_READ,
+                    xdp::SEED_NATIVE_READ / xdp::SEED_GENERIC_READ
+                );
+            }
+            // Plots: the medians with their intervals as the whiskers.
+            let mut cases: Vec<String> = Vec::new();
+            let mut drivers: Vec<String> = Vec::new();
+            for x in &rows_of {
+                if !cases.contains(&x.case) {
+                    cases.push(x.case.clone());
+                }
+                let d = format!("{}/{}", x.driver, x.mode);
+                if !drivers.contains(&d) {
+                    drivers.push(d);
+                }
+            }
+            let series = |cost: bool| -> Vec<Series> {
+                drivers
+                    .iter()
+                    .filter_map(|d| {
+                        let values: Vec<Option<Point>> = cases
+                            .iter()
+                            .map(|c| {
+                                rows_of
+                                    .iter()
+                                    .find(|x| {
+                                        format!("{}/{}", x.driver, x.mode) == *d
+                                            && x.case == *c
+                                            && x.runs > 0
+                                    })
+                                    .map(|x| {
+                                        let (m, ci) = if cost {
+                                            (x.gns_per_pkt, x.gns_ci)
+                                        } else {
+                                            (x.pps, x.pps_ci)
+                                        };
+                                        match ci {
+                                            Some((a, b)) => Point::spread(m, a, b),
+                                            None => Point::new(m),
+                                        }
+                                    })
+                            })
+                            .collect();
+                        values.iter().any(|v| v.is_some()).then(|| Series {
+                            name: d.clone(),
+                            values,
+                        })
+                    })
+                    .collect()
+            };
+            let stem = if sim {
+                "generated-xdp-sim".to_string()
+            } else if cfg == "default" {
+                "generated-xdp".to_string()
             } else {
-                format!("{ns_what} per frame")
-            },
-            gns,
-            true,
-        ),
-    ] {
-        let (file, title) = (file.as_str(), title.as_str());
-        let chart = Chart {
-            kind: Kind::Bars,
-            title: title.into(),
-            x_label: "case".into(),
-            y_label: y,
-            log_y: false,
-            categories: cases.clone(),
-            series: chart_of(&data.1, is_gns),
-            notes: provenance(&data.0, cmdline),
-        };
-        figure(
-            o,
-            file,
-            title,
-            &caption(&format!("{title}, per driver/mode and case"), &chart.notes),
-        );
-        files.push((file.to_string(), svg::render(&chart)));
+                format!("generated-xdp-{cfg}")
+            };
+            let ic = if icount { "-icount" } else { "" };
+            for (cost, file, what, y) in [
+                (
+                    false,
+                    format!("{stem}{ic}-pps.svg"),
+                    "frames per second",
+                    "frames per second".to_string(),
+                ),
+                (
+                    true,
+                    format!("{stem}{ic}-cost.svg"),
+                    "softirq cost per frame",
+                    format!("softirq {cost_unit}"),
+                ),
+            ] {
+                let title = format!("{}: {what}", title.replace("``", ""));
+                let chart = Chart {
+                    kind: Kind::Bars,
+                    title: title.clone(),
+                    x_label: "case".into(),
+                    y_label: y,
+                    log_y: false,
+                    categories: cases.clone(),
+                    series: series(cost),
+                    notes: provenance(&sources, cmdline),
+                };
+                figure(
+                    o,
+                    &file,
+                    &title,
+                    &caption(
+                        &format!("{title}, per driver/mode and case; whiskers: the 95 % interval of the median"),
+                        &chart.notes,
+                    ),
+                );
+                files.push((file, svg::render(&chart)));
+            }
+        }
     }
 }
 
@@ -923,6 +1022,296 @@ pub fn generate(runs: &[RunLog], xdps: &[XdpLog], cmdline: &str) -> Files {
 
     files.insert(0, ("generated.rst".into(), top));
     files
+}
+
+/// The markers of README.md's generated block (`docs-report --readme`).
+pub const README_BEGIN: &str =
+    "<!-- make reports: begin (generated from Documentation/reports/logs/: do not edit) -->";
+pub const README_END: &str = "<!-- make reports: end -->";
+
+fn md_table(o: &mut String, header: &[&str], rows: &[Vec<String>]) {
+    let _ = writeln!(o, "| {} |", header.join(" | "));
+    let _ = writeln!(o, "|{}", "---|".repeat(header.len()));
+    for r in rows {
+        let _ = writeln!(o, "| {} |", r.join(" | "));
+    }
+    let _ = writeln!(o);
+}
+
+/// README.md's generated block (without its markers): the figures of the
+/// same logs as the reports, in Markdown, each table with the logs (and
+/// commits) it comes from.
+pub fn readme(runs: &[RunLog], xdps: &[XdpLog]) -> String {
+    let mut o = String::new();
+    let src = |o: &mut String, sources: &[&Source]| {
+        for s in sources {
+            let _ = writeln!(
+                o,
+                "- {}",
+                s.line().replace(" (", " (`").replace("): ", "`): ")
+            );
+        }
+        let _ = writeln!(o);
+    };
+    for icount in [false, true] {
+        let Some(g) = group(runs, icount) else {
+            continue;
+        };
+        let rows: Vec<_> = g
+            .figures
+            .pool_rows()
+            .into_iter()
+            .filter(|r| r.rs.cpu.is_none())
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            o,
+            "**page_pool, {} per operation** (median over the loads, min-max), from:\n",
+            unit(icount)
+        );
+        src(&mut o, &g.sources.iter().collect::<Vec<_>>());
+        let trs: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                let ratio = |a: &Key, b: &Key| {
+                    g.figures
+                        .ratio(a, b)
+                        .map(|(m, _)| format!("{m:.2}"))
+                        .unwrap_or_default()
+                };
+                vec![
+                    format!("`{}` {}", r.test, report::path_name(&r.test))
+                        .trim_end()
+                        .to_string(),
+                    stat_cell(figure_of(&g, &r.rs)),
+                    stat_cell(figure_of(&g, &r.c)),
+                    stat_cell(figure_of(&g, &r.upstream)),
+                    ratio(&r.rs, &r.c),
+                    ratio(&r.rs, &r.upstream),
+                ]
+            })
+            .collect();
+        md_table(
+            &mut o,
+            &[
+                "test",
+                "Rust pool",
+                "C pool (wrapped)",
+                "upstream C bench",
+                "Rust / C",
+                "Rust / upstream",
+            ],
+            &trs,
+        );
+    }
+    for sim in [false, true] {
+        for icount in [false, true] {
+            let mine: Vec<&XdpLog> = xdps
+                .iter()
+                .filter(|x| x.sim == sim && x.source.icount == icount)
+                .collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let runs: Vec<xdp::Run> = mine.iter().flat_map(|x| x.runs.iter().cloned()).collect();
+            let summ = xdp::summarise(&runs);
+            let pairs = xdp::paired(&runs);
+            let mut cfgs: Vec<String> = Vec::new();
+            for x in &summ {
+                if !cfgs.contains(&x.cfg) {
+                    cfgs.push(x.cfg.clone());
+                }
+            }
+            let cost = if icount { "instructions" } else { "ns" };
+            for cfg in &cfgs {
+                let _ = writeln!(
+                    o,
+                    "**{}, configuration `{cfg}`{}**: medians of the valid runs past \
+                     round 1 (frames per second; NET_RX softirq {cost} per frame), and \
+                     ratios paired by round with their 95 % interval, from:\n",
+                    if sim {
+                        "XDP on the simulated CQ NIC"
+                    } else {
+                        "XDP benchmark"
+                    },
+                    if icount { ", ICOUNT=1" } else { "" }
+                );
+                src(&mut o, &mine.iter().map(|x| &x.source).collect::<Vec<_>>());
+                let mut cases: Vec<&str> = Vec::new();
+                let mut drivers: Vec<(String, String)> = Vec::new();
+                for x in summ.iter().filter(|x| x.cfg == *cfg) {
+                    if !cases.contains(&x.case.as_str()) {
+                        cases.push(&x.case);
+                    }
+                    let d = (x.driver.clone(), x.mode.clone());
+                    if !drivers.contains(&d) {
+                        drivers.push(d);
+                    }
+                }
+                let mut head: Vec<String> = vec!["case".into()];
+                for (d, m) in &drivers {
+                    head.push(if m == "drv" {
+                        d.clone()
+                    } else {
+                        format!("{d} {m}")
+                    });
+                }
+                let pair_names: Vec<&str> = {
+                    let mut v: Vec<&str> = Vec::new();
+                    for p in pairs.iter().filter(|p| p.cfg == *cfg) {
+                        if !v.contains(&p.what.as_str()) {
+                            v.push(&p.what);
+                        }
+                    }
+                    v
+                };
+                for p in &pair_names {
+                    head.push(format!("{p} pps [95 %]"));
+                }
+                let mut rows = Vec::new();
+                for c in &cases {
+                    for (what, is_cost) in [("pps", false), (cost, true)] {
+                        let mut r = vec![format!("{c}, {what}")];
+                        for (d, m) in &drivers {
+                            r.push(
+                                summ.iter()
+                                    .find(|x| {
+                                        x.cfg == *cfg
+                                            && x.driver == *d
+                                            && x.mode == *m
+                                            && x.case == *c
+                                            && x.runs > 0
+                                    })
+                                    .map(|x| {
+                                        if is_cost {
+                                            format!("{:.0}", x.gns_per_pkt)
+                                        } else {
+                                            svg::num(x.pps)
+                                        }
+                                    })
+                                    .unwrap_or_default(),
+                            );
+                        }
+                        for p in &pair_names {
+                            r.push(
+                                pairs
+                                    .iter()
+                                    .find(|x| x.cfg == *cfg && x.case == *c && x.what == *p)
+                                    .map(|x| {
+                                        let (v, ci) = if is_cost {
+                                            (x.cost, x.cost_ci)
+                                        } else {
+                                            (x.pps, x.pps_ci)
+                                        };
+                                        format!("{v:.2} {}", ci_cell(ci, true))
+                                    })
+                                    .unwrap_or_default(),
+                            );
+                        }
+                        rows.push(r);
+                    }
+                }
+                let head: Vec<&str> = head.iter().map(String::as_str).collect();
+                md_table(&mut o, &head, &rows);
+                let bad: usize = summ
+                    .iter()
+                    .filter(|x| x.cfg == *cfg)
+                    .map(|x| x.invalid.values().sum::<usize>())
+                    .sum();
+                let all: usize = summ.iter().filter(|x| x.cfg == *cfg).map(|x| x.total).sum();
+                let _ = writeln!(
+                    o,
+                    "Runs: {all} in the log, {bad} invalid (their counts disagree: \
+                     Documentation/reports says which and why). In the ratio columns \
+                     the cost rows give *b*'s cost over *a*'s: above 1, *a* is cheaper.\n"
+                );
+            }
+        }
+    }
+    if xdps.iter().any(|x| !x.sim) {
+        let _ = writeln!(
+            o,
+            "The seed's native/generic XDP_DROP on mlx5: {:.2} without touching the \
+             frame ({:.0} / {:.0} pps), {:.2} reading it ({:.0} / {:.0}); generic XDP \
+             always reads it.",
+            xdp::SEED_NATIVE_NO_TOUCH / xdp::SEED_GENERIC_READ,
+            xdp::SEED_NATIVE_NO_TOUCH,
+            xdp::SEED_GENERIC_READ,
+            xdp::SEED_NATIVE_READ / xdp::SEED_GENERIC_READ,
+            xdp::SEED_NATIVE_READ,
+            xdp::SEED_GENERIC_READ
+        );
+    }
+    o
+}
+
+/// `text` with its generated block replaced by `block`; Err when the
+/// markers are missing or out of order.
+pub fn splice_readme(text: &str, block: &str) -> Result<String, String> {
+    let a = text
+        .find(README_BEGIN)
+        .ok_or("README.md has no generated block (its begin marker)")?;
+    let b = text[a..]
+        .find(README_END)
+        .map(|i| a + i)
+        .ok_or("README.md's generated block has no end marker")?;
+    Ok(format!(
+        "{}{README_BEGIN}\n{block}{}",
+        &text[..a],
+        &text[b..]
+    ))
+}
+
+/// Lines of README.md outside its generated block and outside code
+/// blocks that look like measured figures (a number with a unit of
+/// measurement, or a table row of numbers): each must come from the
+/// logs, so each is a problem. Returns "LINE: text" for each.
+pub fn readme_loose_figures(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut code, mut gen) = (false, false);
+    let units = [
+        "pps",
+        "frames/s",
+        "frames per second",
+        "cycles",
+        "instructions",
+        "times cheaper",
+        "times as many",
+        "ns per",
+        "Mpps",
+    ];
+    for (i, l) in text.lines().enumerate() {
+        if l.starts_with("```") {
+            code = !code;
+            continue;
+        }
+        if l.contains(README_BEGIN) {
+            gen = true;
+        }
+        if l.contains(README_END) {
+            gen = false;
+            continue;
+        }
+        if code || gen {
+            continue;
+        }
+        let has_num = l
+            .split(|c: char| !c.is_ascii_alphanumeric() && c != '.' && c != ',')
+            .any(|w| {
+                let w = w.trim_matches(|c| c == '.' || c == ',');
+                let digits = w.chars().filter(char::is_ascii_digit).count();
+                digits >= 2
+                    && w.chars()
+                        .all(|c| c.is_ascii_digit() || c == '.' || c == ',' || c == 'k')
+            });
+        let table_row = l.starts_with('|') && l.matches(|c: char| c.is_ascii_digit()).count() >= 4;
+        if has_num && (table_row || units.iter().any(|u| l.contains(u))) {
+            out.push(format!("{}: {}", i + 1, l.trim()));
+        }
+    }
+    out
 }
 
 /// A file `docs-report` owns in its output directory: the ones it writes

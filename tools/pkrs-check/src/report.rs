@@ -9,7 +9,7 @@
 //! Before its first step the scenario says what it runs:
 //!
 //! ```text
-//! @@PKRS-RUN runs=3 icount=1 date=2026-12-01T10:30:00Z
+//! @@PKRS-RUN runs=3 icount=1 date=2026-12-01T10:30:00Z commit=5174651a2b3c
 //! @@PKRS-RUN-BENCH page_pool_bench bench_page_pool page_bench01
 //! @@PKRS-RUN-ARGS loops=100000
 //! ```
@@ -30,6 +30,8 @@ pub struct Header {
     pub modules: Vec<String>,
     /// Their parameters (`BENCH_ARGS`).
     pub args: String,
+    /// The commit measured (`git describe --always --dirty`).
+    pub commit: Option<String>,
 }
 
 impl Header {
@@ -61,6 +63,7 @@ pub fn parse_header(log: &str) -> Option<Header> {
                     Some(("runs", v)) => h.runs = v.parse().unwrap_or(0),
                     Some(("icount", v)) => h.icount = Some(v == "1"),
                     Some(("date", v)) => h.date = Some(v.to_string()),
+                    Some(("commit", v)) => h.commit = Some(v.to_string()),
                     _ => {}
                 }
             }

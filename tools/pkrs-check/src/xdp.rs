@@ -1,33 +1,68 @@
 //! The XDP benchmark's lines (`tests/guest/xdp-bench.sh`) and the report
-//! made of them: per driver, mode and case, the median of the runs and
-//! their spread, each figure counted twice (the generator's frames sent,
-//! the receiving side's count), and the ratios between drivers and modes.
+//! made of them.
+//!
+//! Each run is first proven or thrown out: the counts of one run come
+//! from different places (the generator, the NIC's `rx_packets`, the
+//! program's own map, the driver's verdict counter, the stack's IPv4
+//! InReceives, the kernel's XDP tracepoints, the other NICs), and a run
+//! whose counts disagree is invalid and used for nothing (see
+//! [`Run::check`]). Of the valid runs, round 1 (a warm-up) is dropped; per
+//! configuration, driver, mode and case the report gives the median and a
+//! distribution-free 95 % interval of the median, and the ratios between
+//! drivers and modes paired round by round (the two runs of one round ran
+//! in the same minute of the same boot), again with a 95 % interval.
 //!
 //! ```text
-//! @@XDP-BENCH driver=rs mode=drv case=drop run=1 sent=909984 rx=909984 back=1 ns=1000038617 gns=1070000000
+//! @@XDP-BENCH cfg=default driver=rs mode=drv case=drop run=1 cb=0 sent=909984 rx=909984 prog=909984 act=909984 act_err=0 back=0 fwd=0 ipin=0 exc=0 rerr=0 dm_sent=0 dm_drops=0 ns=1000038617 gns=1070000000 sirq_ns=800000000 sirq_runs=14000 sirq_cpu_ns=800000000,0
 //! ```
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+/// The seed's figures for native against generic XDP (one mlx5 NIC, one
+/// CPU): XDP_DROP in the driver without touching the frame, and reading
+/// it, against generic XDP_DROP (which reads it).
+pub const SEED_NATIVE_NO_TOUCH: f64 = 19_803_663.0;
+pub const SEED_NATIVE_READ: f64 = 12_006_685.0;
+pub const SEED_GENERIC_READ: f64 = 8_413_417.0;
+
 /// One run of one case.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Run {
+    /// The QEMU device configuration (`default`, or `like`: both drivers
+    /// offered the same features); `default` in logs that predate it.
+    pub cfg: String,
     pub driver: String,
     pub mode: String,
     pub case: String,
     pub run: u32,
     /// Frames the generator wrote, in `ns` host nanoseconds.
     pub sent: u64,
-    /// The receiving side's count over the same send.
+    /// The NIC's rx_packets over the same send.
     pub rx: u64,
-    /// Frames that came back to the generator.
+    /// Frames the program counted in its own map (None: no program, or a
+    /// log that predates the count).
+    pub prog: Option<u64>,
+    /// The driver's count of the case's verdict, and of those the frames
+    /// the verdict failed for (None where the driver has none).
+    pub act: Option<u64>,
+    pub act_err: Option<u64>,
+    /// Frames that came back to the generator (intact, MACs swapped).
     pub back: u64,
-    /// Frames the peer NIC received (a redirect's), 0 when not given.
+    /// Frames the peer NIC received (a redirect's).
     pub fwd: u64,
+    /// IPv4 InReceives over the run.
+    pub ipin: Option<u64>,
+    /// ndo_xdp_xmit's sent and dropped frames (xdp_devmap_xmit).
+    pub dm_sent: Option<u64>,
+    pub dm_drops: Option<u64>,
     pub ns: u64,
     /// Guest nanoseconds of the send (instructions with -icount shift=0).
     pub gns: u64,
+    /// Nanoseconds in the NET_RX softirq over the send, all CPUs.
+    pub sirq_ns: Option<u64>,
+    /// The line has the fields of the per-run proof.
+    pub proved_fields: bool,
 }
 
 /// Parses one `@@XDP-BENCH` line; `None` for other lines.
@@ -48,22 +83,73 @@ pub fn parse_line(line: &str) -> Result<Option<Run>, String> {
     let n = |k: &str| -> Result<u64, String> {
         s(k)?.parse().map_err(|_| format!("{k} is not a number"))
     };
+    // A count that may be absent or "-".
+    let opt = |k: &str| -> Result<Option<u64>, String> {
+        match kv.get(k) {
+            None | Some(&"-") => Ok(None),
+            Some(v) => v
+                .parse()
+                .map(Some)
+                .map_err(|_| format!("{k} is not a number")),
+        }
+    };
     let run = Run {
+        cfg: kv.get("cfg").unwrap_or(&"default").to_string(),
         driver: s("driver")?,
         mode: s("mode")?,
         case: s("case")?,
         run: u32::try_from(n("run")?).map_err(|_| "run out of range")?,
         sent: n("sent")?,
         rx: n("rx")?,
+        prog: opt("prog")?,
+        act: opt("act")?,
+        act_err: opt("act_err")?,
         back: n("back")?,
-        fwd: if kv.contains_key("fwd") { n("fwd")? } else { 0 },
+        fwd: opt("fwd")?.unwrap_or(0),
+        ipin: opt("ipin")?,
+        dm_sent: opt("dm_sent")?,
+        dm_drops: opt("dm_drops")?,
         ns: n("ns")?,
         gns: n("gns")?,
+        sirq_ns: opt("sirq_ns")?,
+        proved_fields: ["prog", "act", "act_err", "ipin", "sirq_ns"]
+            .iter()
+            .all(|k| kv.contains_key(k)),
     };
     if run.ns == 0 {
         return Err("ns=0".into());
     }
     Ok(Some(run))
+}
+
+/// The first `@@XDP-BENCH-INFO` line's KEY=VALUE words.
+pub fn info(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .find_map(|l| l.trim_end().strip_prefix("@@XDP-BENCH-INFO "))
+        .map(|l| {
+            l.split_whitespace()
+                .filter_map(|w| w.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The virtio features of every `@@XDP-BENCH-DEV` line of `driver`, bit
+/// by bit (sysfs prints them as a string of 0 and 1, bit 0 first).
+pub fn dev_features(text: &str, driver: &str) -> Vec<Vec<bool>> {
+    text.lines()
+        .filter_map(|l| l.trim_end().strip_prefix("@@XDP-BENCH-DEV "))
+        .filter(|l| {
+            l.split_whitespace()
+                .any(|w| w == format!("driver={driver}"))
+        })
+        .filter_map(|l| {
+            l.split_whitespace()
+                .find_map(|w| w.strip_prefix("features="))
+                .map(|f| f.chars().map(|c| c == '1').collect())
+        })
+        .collect()
 }
 
 /// Every run in a console log.
@@ -77,226 +163,499 @@ pub fn parse_log(text: &str) -> Result<Vec<Run>, String> {
     Ok(out)
 }
 
-/// The median of a non-empty list (the lower middle for an even count).
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[(v.len() - 1) / 2]
+impl Run {
+    /// Whether the run proves its verdict: `Err` says the first count that
+    /// disagrees.
+    ///
+    /// - every frame sent was received: `rx == sent` (the generator waits
+    ///   for QEMU, and QEMU for the guest's buffers: nothing is lost on the
+    ///   way in, and the counts are read 0.3 s after the send, when nothing
+    ///   is in flight);
+    /// - the program saw every frame received (`prog == rx`), and the
+    ///   driver counted the verdict for each (`act == rx`), where those
+    ///   exist;
+    /// - the frames went where the verdict sends them: to the stack for
+    ///   none and XDP_PASS (`ipin == rx`), nowhere near it otherwise
+    ///   (`ipin == 0`); back to the generator for XDP_TX (`back == rx -
+    ///   act_err`); out of the other NIC for XDP_REDIRECT (native: what
+    ///   the xdp_devmap_xmit tracepoint says ndo_xdp_xmit sent and
+    ///   dropped, `dm_sent + dm_drops == rx - act_err`; and the peer
+    ///   received what was sent, `fwd == dm_sent`).
+    pub fn check(&self) -> Result<(), String> {
+        if !self.proved_fields {
+            return Err("the line has no per-run counts (a log older than the check)".into());
+        }
+        let eq = |what: &str, a: u64, b: u64| {
+            if a == b {
+                Ok(())
+            } else {
+                Err(format!("{what}: {a} != {b}"))
+            }
+        };
+        eq("rx = sent", self.rx, self.sent)?;
+        let floor = self.driver == "rs-floor";
+        if let Some(p) = self.prog {
+            eq("prog = rx", p, self.rx)?;
+        } else if self.case != "none" {
+            return Err("no program count".into());
+        }
+        if let Some(a) = self.act {
+            eq("act = rx", a, self.rx)?;
+        } else if self.mode == "drv" && self.case != "none" {
+            return Err("no verdict count".into());
+        }
+        let err = self.act_err.unwrap_or(0);
+        if err > self.rx {
+            return Err(format!("act_err {err} > rx {}", self.rx));
+        }
+        let ipin = self.ipin.ok_or("no IPv4 InReceives")?;
+        match self.case.as_str() {
+            "none" | "pass" if !floor => eq("ipin = rx", ipin, self.rx)?,
+            _ => eq("ipin = 0", ipin, 0)?,
+        }
+        match self.case.as_str() {
+            "tx" => {
+                let e = self.act_err.ok_or("no count of failed XDP_TX")?;
+                eq("back = rx - act_err", self.back, self.rx - e)?;
+            }
+            "redirect" => {
+                let e = self.act_err.ok_or("no count of failed XDP_REDIRECT")?;
+                if self.mode == "drv" {
+                    let s = self.dm_sent.ok_or("no ndo_xdp_xmit count")?;
+                    let d = self.dm_drops.ok_or("no ndo_xdp_xmit drop count")?;
+                    eq("dm_sent + dm_drops = rx - act_err", s + d, self.rx - e)?;
+                    eq("fwd = dm_sent", self.fwd, s)?;
+                } else {
+                    eq("fwd = rx - act_err", self.fwd, self.rx - e)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    pub fn pps(&self) -> f64 {
+        self.sent as f64 * 1e9 / self.ns as f64
+    }
+
+    /// Guest ns (instructions with ICOUNT=1) per frame: the NET_RX
+    /// softirq's when the line has it, else the whole machine's.
+    pub fn cost(&self) -> f64 {
+        self.sirq_ns.unwrap_or(self.gns) as f64 / self.rx.max(1) as f64
+    }
 }
 
-/// The runs of one driver/mode/case, summarised.
+/// The median of a non-empty list (the mean of the two middle values for
+/// an even count).
+pub fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// A distribution-free 95 % interval of the median of `v`: the order
+/// statistics x(k) and x(n+1-k), k the largest with P(B < k) <= 2.5 % for
+/// B ~ Binomial(n, 1/2). None below 6 values (no such k).
+pub fn ci95(v: &[f64]) -> Option<(f64, f64)> {
+    let n = v.len();
+    if n < 6 {
+        return None;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    // P(B <= j) for j = 0, 1, ...; k - 1 is the largest j with it <= 2.5 %.
+    let mut cdf = 0.0;
+    let mut c = 1.0f64; // C(n, j)
+    let mut k = 0usize;
+    for j in 0..n {
+        cdf += c * 0.5f64.powi(n as i32);
+        if cdf > 0.025 {
+            break;
+        }
+        k = j + 1;
+        c = c * (n - j) as f64 / (j + 1) as f64;
+    }
+    (k >= 1).then(|| (s[k - 1], s[n - k]))
+}
+
+/// The runs of one configuration, driver, mode and case, summarised.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Summary {
+    pub cfg: String,
     pub driver: String,
     pub mode: String,
     pub case: String,
+    /// Runs in the log, and of those the valid ones past round 1 (the
+    /// ones used).
+    pub total: usize,
     pub runs: usize,
-    /// Frames per second by the generator's count: median, min, max.
+    /// Why runs were invalid: the first reason of each, counted.
+    pub invalid: BTreeMap<String, usize>,
+    /// Frames per second by the generator's count: median, min, max and
+    /// the 95 % interval of the median.
     pub pps: f64,
     pub pps_min: f64,
     pub pps_max: f64,
+    pub pps_ci: Option<(f64, f64)>,
     /// Host nanoseconds per frame (1e9 / median pps).
     pub ns_per_pkt: f64,
-    /// Guest nanoseconds (instructions with ICOUNT=1) per frame received:
-    /// median.
+    /// Guest ns per frame (instructions with ICOUNT=1), the NET_RX
+    /// softirq's when measured (`softirq`), else the whole machine's:
+    /// median and 95 % interval.
     pub gns_per_pkt: f64,
-    /// Worst disagreement between the two counts, rx against sent.
-    pub rx_off: f64,
-    /// Frames back per frame sent (XDP_TX), median.
+    pub gns_ci: Option<(f64, f64)>,
+    pub softirq: bool,
+    /// Frames back and forwarded per frame sent (XDP_TX, XDP_REDIRECT).
     pub back_ratio: f64,
-    /// Frames the peer received per frame sent (XDP_REDIRECT), median.
     pub fwd_ratio: f64,
-    /// Whether rx equalled sent in every run.
-    pub exact: bool,
+}
+
+type Key = (String, String, String, String);
+
+fn key(r: &Run) -> Key {
+    (
+        r.cfg.clone(),
+        r.driver.clone(),
+        r.mode.clone(),
+        r.case.clone(),
+    )
+}
+
+/// The runs used: valid, past round 1 (when there is more than one round).
+fn used(runs: &[Run]) -> Vec<&Run> {
+    let multi = runs.iter().any(|r| r.run > 1);
+    runs.iter()
+        .filter(|r| r.check().is_ok() && (!multi || r.run > 1))
+        .collect()
 }
 
 /// Summaries in the order the cases first appear in the log.
 pub fn summarise(runs: &[Run]) -> Vec<Summary> {
-    let mut order: Vec<(String, String, String)> = Vec::new();
-    let mut groups: BTreeMap<(String, String, String), Vec<&Run>> = BTreeMap::new();
+    let mut order: Vec<Key> = Vec::new();
+    let mut all: BTreeMap<Key, Vec<&Run>> = BTreeMap::new();
     for r in runs {
-        let k = (r.driver.clone(), r.mode.clone(), r.case.clone());
-        if !groups.contains_key(&k) {
+        let k = key(r);
+        if !all.contains_key(&k) {
             order.push(k.clone());
         }
-        groups.entry(k).or_default().push(r);
+        all.entry(k).or_default().push(r);
     }
+    let good = used(runs);
     order
         .into_iter()
         .map(|k| {
-            let g = &groups[&k];
-            let mut pps: Vec<f64> = g
-                .iter()
-                .map(|r| r.sent as f64 * 1e9 / r.ns as f64)
-                .collect();
-            let mut gns: Vec<f64> = g
-                .iter()
-                .map(|r| r.gns as f64 / r.rx.max(1) as f64)
-                .collect();
-            let mut back: Vec<f64> = g
-                .iter()
-                .map(|r| r.back as f64 / r.sent.max(1) as f64)
-                .collect();
-            let mut fwd: Vec<f64> = g
-                .iter()
-                .map(|r| r.fwd as f64 / r.sent.max(1) as f64)
-                .collect();
-            let rx_off = g
-                .iter()
-                .map(|r| (r.rx as f64 - r.sent as f64).abs() / r.sent.max(1) as f64)
-                .fold(0.0, f64::max);
-            let pps_min = pps.iter().copied().fold(f64::INFINITY, f64::min);
-            let pps_max = pps.iter().copied().fold(0.0, f64::max);
-            let m = median(&mut pps);
+            let g: Vec<&Run> = good.iter().copied().filter(|r| key(r) == k).collect();
+            let mut invalid = BTreeMap::new();
+            for r in &all[&k] {
+                if let Err(e) = r.check() {
+                    // The reason without its numbers, so that like ones add up.
+                    let why = e.split(':').next().unwrap_or(&e).to_string();
+                    *invalid.entry(why).or_insert(0) += 1;
+                }
+            }
+            let pps: Vec<f64> = g.iter().map(|r| r.pps()).collect();
+            let cost: Vec<f64> = g.iter().map(|r| r.cost()).collect();
+            let frac = |f: fn(&Run) -> u64| -> f64 {
+                if g.is_empty() {
+                    0.0
+                } else {
+                    median(
+                        &g.iter()
+                            .map(|r| f(r) as f64 / r.sent.max(1) as f64)
+                            .collect::<Vec<_>>(),
+                    )
+                }
+            };
+            let m = if pps.is_empty() { 0.0 } else { median(&pps) };
             Summary {
-                driver: k.0,
-                mode: k.1,
-                case: k.2,
+                cfg: k.0.clone(),
+                driver: k.1.clone(),
+                mode: k.2.clone(),
+                case: k.3.clone(),
+                total: all[&k].len(),
                 runs: g.len(),
+                invalid,
                 pps: m,
-                pps_min,
-                pps_max,
+                pps_min: pps.iter().copied().fold(f64::INFINITY, f64::min).min(m),
+                pps_max: pps.iter().copied().fold(0.0, f64::max),
+                pps_ci: ci95(&pps),
                 ns_per_pkt: if m > 0.0 { 1e9 / m } else { 0.0 },
-                gns_per_pkt: median(&mut gns),
-                rx_off,
-                back_ratio: median(&mut back),
-                fwd_ratio: median(&mut fwd),
-                exact: g.iter().all(|r| r.rx == r.sent),
+                gns_per_pkt: if cost.is_empty() { 0.0 } else { median(&cost) },
+                gns_ci: ci95(&cost),
+                softirq: !g.is_empty() && g.iter().all(|r| r.sirq_ns.is_some()),
+                back_ratio: frac(|r| r.back),
+                fwd_ratio: frac(|r| r.fwd),
             }
         })
         .collect()
 }
 
-fn find<'a>(s: &'a [Summary], driver: &str, mode: &str, case: &str) -> Option<&'a Summary> {
-    s.iter()
-        .find(|x| x.driver == driver && x.mode == mode && x.case == case)
+/// A ratio between two rows, paired round by round.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Paired {
+    pub cfg: String,
+    pub case: String,
+    /// "rs/virtio_net", "rs native/generic", ...
+    pub what: String,
+    /// pps of a over pps of b; cost of b over cost of a (so that above 1
+    /// means a is faster or cheaper): median over the rounds, 95 %
+    /// interval, rounds paired.
+    pub pps: f64,
+    pub pps_ci: Option<(f64, f64)>,
+    pub cost: f64,
+    pub cost_ci: Option<(f64, f64)>,
+    pub rounds: usize,
 }
 
-/// The report: a table a person reads at a glance, the ratios, and one
-/// parseable `xdp_result` line per row.
-pub fn report(s: &[Summary]) -> String {
-    let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "{:<11} {:<7} {:<10} {:>10} {:>16} {:>9} {:>11} {:>6} {:>5} {:>4}",
-        "driver",
-        "mode",
-        "case",
-        "pps",
-        "min-max",
-        "ns/pkt",
-        "guest-ns/pk",
-        "rx-off",
-        "back",
-        "runs"
-    );
-    for x in s {
-        let _ = writeln!(
-            o,
-            "{:<11} {:<7} {:<10} {:>10.0} {:>16} {:>9.0} {:>11.0} {:>5.1}% {:>5.2} {:>5.2} {:>4}",
-            x.driver,
-            x.mode,
-            x.case,
-            x.pps,
-            format!("{:.0}-{:.0}", x.pps_min, x.pps_max),
-            x.ns_per_pkt,
-            x.gns_per_pkt,
-            x.rx_off * 100.0,
-            x.back_ratio,
-            x.fwd_ratio,
-            x.runs
-        );
-    }
-    // Ratios per native case, by frames per second and by guest ns per
-    // frame (guest instructions with ICOUNT=1: the figure that repeats).
-    let ratio = |a: Option<&Summary>, b: Option<&Summary>, f: fn(&Summary) -> f64| match (a, b) {
-        (Some(a), Some(b)) if f(b) > 0.0 => format!("{:.2}", f(a) / f(b)),
-        _ => "-".into(),
-    };
-    let pps = |x: &Summary| x.pps;
-    let cost = |x: &Summary| x.gns_per_pkt;
+/// A row: (driver, mode).
+type Row = (&'static str, &'static str);
+
+/// The pairs the report compares: (label, row a, row b).
+const PAIRS: [(&str, Row, Row); 7] = [
+    ("rs/virtio_net", ("rs", "drv"), ("virtio_net", "drv")),
+    ("c/virtio_net", ("c", "drv"), ("virtio_net", "drv")),
+    ("rs/c", ("rs", "drv"), ("c", "drv")),
+    ("rs native/generic", ("rs", "drv"), ("rs", "generic")),
+    ("c native/generic", ("c", "drv"), ("c", "generic")),
+    (
+        "virtio_net native/generic",
+        ("virtio_net", "drv"),
+        ("virtio_net", "generic"),
+    ),
+    ("rs-floor/rs", ("rs-floor", "drv"), ("rs", "drv")),
+];
+
+/// Every pair of [`PAIRS`] the runs have, per configuration and case.
+pub fn paired(runs: &[Run]) -> Vec<Paired> {
+    let good = used(runs);
+    let mut cfgs: Vec<&str> = Vec::new();
     let mut cases: Vec<&str> = Vec::new();
-    for x in s
-        .iter()
-        .filter(|x| x.mode == "drv" && x.driver != "rs-floor")
-    {
-        if !cases.contains(&x.case.as_str()) {
-            cases.push(&x.case);
+    for r in runs {
+        if !cfgs.contains(&r.cfg.as_str()) {
+            cfgs.push(&r.cfg);
+        }
+        if !cases.contains(&r.case.as_str()) {
+            cases.push(&r.case);
         }
     }
-    if !cases.is_empty() {
+    let mut out = Vec::new();
+    for cfg in &cfgs {
+        for case in &cases {
+            for (what, a, b) in PAIRS {
+                // The floor has only the case none; it is compared with rs's none.
+                let find = |(d, m): (&str, &str), round: u32| {
+                    good.iter().find(|r| {
+                        r.cfg == *cfg
+                            && r.driver == d
+                            && r.mode == m
+                            && r.case == *case
+                            && r.run == round
+                    })
+                };
+                let mut pps = Vec::new();
+                let mut cost = Vec::new();
+                let mut rounds: Vec<u32> = good.iter().map(|r| r.run).collect();
+                rounds.sort_unstable();
+                rounds.dedup();
+                for round in rounds {
+                    if let (Some(x), Some(y)) = (find(a, round), find(b, round)) {
+                        pps.push(x.pps() / y.pps());
+                        if x.cost() > 0.0 {
+                            cost.push(y.cost() / x.cost());
+                        }
+                    }
+                }
+                if pps.is_empty() {
+                    continue;
+                }
+                out.push(Paired {
+                    cfg: cfg.to_string(),
+                    case: case.to_string(),
+                    what: what.to_string(),
+                    pps: median(&pps),
+                    pps_ci: ci95(&pps),
+                    cost: if cost.is_empty() { 0.0 } else { median(&cost) },
+                    cost_ci: ci95(&cost),
+                    rounds: pps.len(),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn interval(ci: Option<(f64, f64)>, prec: usize) -> String {
+    match ci {
+        Some((a, b)) => format!("[{a:.prec$}, {b:.prec$}]"),
+        None => "[-]".into(),
+    }
+}
+
+/// What a paired interval says at 95 %: above 1, below 1, or neither.
+pub fn verdict(ci: Option<(f64, f64)>) -> &'static str {
+    match ci {
+        Some((a, _)) if a > 1.0 => "ahead",
+        Some((_, b)) if b < 1.0 => "behind",
+        Some(_) => "no difference shown",
+        None => "too few rounds",
+    }
+}
+
+/// The report: per configuration the table (valid runs, medians,
+/// intervals), the paired ratios with their intervals and verdicts, the
+/// seed's two ratios beside ours, and one parseable `xdp_result` /
+/// `xdp_ratio` line per row.
+pub fn report(runs: &[Run]) -> String {
+    let s = summarise(runs);
+    let p = paired(runs);
+    let mut o = String::new();
+    let softirq = s.iter().any(|x| x.softirq);
+    let cost_head = if softirq {
+        "softirq ns/frame [95%]"
+    } else {
+        "guest ns/frame [95%]"
+    };
+    let mut cfgs: Vec<&str> = Vec::new();
+    for x in &s {
+        if !cfgs.contains(&x.cfg.as_str()) {
+            cfgs.push(&x.cfg);
+        }
+    }
+    for cfg in &cfgs {
+        let _ = writeln!(o, "configuration {cfg}:");
         let _ = writeln!(
             o,
-            "ratios of medians: pps (higher is faster) | guest ns per frame (lower is cheaper)"
+            "{:<11} {:<7} {:<10} {:>9} {:>21} {:>9} {:>23} {:>5} {:>5} {:>7}",
+            "driver", "mode", "case", "pps", "[95%]", "ns/pkt", cost_head, "back", "fwd", "valid"
         );
-        let _ = writeln!(
-            o,
-            "{:<10} {:>6} {:>8} {:>8} {:>8} {:>8} | {:>6} {:>8} {:>8} {:>8}",
-            "case",
-            "rs/c",
-            "rs/vnet",
-            "rs n/g",
-            "c n/g",
-            "vnet n/g",
-            "rs/c",
-            "rs/vnet",
-            "rs n/g",
-            "floor/rs"
-        );
-        let floor = find(s, "rs-floor", "drv", "none");
-        for c in cases {
-            let rs = find(s, "rs", "drv", c);
-            let cc = find(s, "c", "drv", c);
-            let vn = find(s, "virtio_net", "drv", c);
+        for x in s.iter().filter(|x| x.cfg == *cfg) {
             let _ = writeln!(
                 o,
-                "{:<10} {:>6} {:>8} {:>8} {:>8} {:>8} | {:>6} {:>8} {:>8} {:>8}",
-                c,
-                ratio(rs, cc, pps),
-                ratio(rs, vn, pps),
-                ratio(rs, find(s, "rs", "generic", c), pps),
-                ratio(cc, find(s, "c", "generic", c), pps),
-                ratio(vn, find(s, "virtio_net", "generic", c), pps),
-                ratio(rs, cc, cost),
-                ratio(rs, vn, cost),
-                ratio(find(s, "rs", "generic", c), rs, cost),
-                ratio(floor, rs, cost),
+                "{:<11} {:<7} {:<10} {:>9.0} {:>21} {:>9.0} {:>23} {:>5.2} {:>5.2} {:>7}",
+                x.driver,
+                x.mode,
+                x.case,
+                x.pps,
+                interval(x.pps_ci, 0),
+                x.ns_per_pkt,
+                format!("{:.0} {}", x.gns_per_pkt, interval(x.gns_ci, 0)),
+                x.back_ratio,
+                x.fwd_ratio,
+                format!("{}/{}", x.runs, x.total)
+            );
+            for (why, n) in &x.invalid {
+                let _ = writeln!(o, "    {n} invalid: {why}");
+            }
+        }
+        let pc: Vec<&Paired> = p.iter().filter(|x| x.cfg == *cfg).collect();
+        if !pc.is_empty() {
+            let _ = writeln!(
+                o,
+                "paired ratios, median over rounds [95%]: pps a/b (above 1: a faster), cost b/a (above 1: a cheaper)"
+            );
+            let _ = writeln!(
+                o,
+                "{:<10} {:<26} {:>6} {:>16} {:>6} {:>16} {:>6}  verdict (pps; cost)",
+                "case", "a/b", "pps", "[95%]", "cost", "[95%]", "rounds"
+            );
+            for x in pc {
+                let _ = writeln!(
+                    o,
+                    "{:<10} {:<26} {:>6.2} {:>16} {:>6.2} {:>16} {:>6}  {}; {}",
+                    x.case,
+                    x.what,
+                    x.pps,
+                    interval(x.pps_ci, 2),
+                    x.cost,
+                    interval(x.cost_ci, 2),
+                    x.rounds,
+                    verdict(x.pps_ci),
+                    verdict(x.cost_ci)
+                );
+            }
+        }
+    }
+    let _ = writeln!(
+        o,
+        "the seed (mlx5, one CPU), native/generic XDP_DROP: no touch {:.2} ({:.0}/{:.0}), reading the frame {:.2} ({:.0}/{:.0})",
+        SEED_NATIVE_NO_TOUCH / SEED_GENERIC_READ,
+        SEED_NATIVE_NO_TOUCH,
+        SEED_GENERIC_READ,
+        SEED_NATIVE_READ / SEED_GENERIC_READ,
+        SEED_NATIVE_READ,
+        SEED_GENERIC_READ
+    );
+    for (label, case) in [("no touch", "drop"), ("reading", "drop_read")] {
+        for x in p
+            .iter()
+            .filter(|x| x.case == case && x.what.ends_with("native/generic"))
+        {
+            let _ = writeln!(
+                o,
+                "ours ({}, {label}), {}: {:.2} {}",
+                x.cfg,
+                x.what,
+                x.pps,
+                interval(x.pps_ci, 2)
             );
         }
     }
-    for x in s {
+    for x in &s {
+        let ci = |c: Option<(f64, f64)>| c.map_or("-".into(), |(a, b)| format!("{a:.1},{b:.1}"));
         let _ = writeln!(
             o,
-            "xdp_result driver={} mode={} case={} runs={} pps={:.0} pps_min={:.0} pps_max={:.0} ns_per_pkt={:.1} gns_per_pkt={:.1} rx_off={:.4} back_ratio={:.4} fwd_ratio={:.4}",
-            x.driver, x.mode, x.case, x.runs, x.pps, x.pps_min, x.pps_max, x.ns_per_pkt,
-            x.gns_per_pkt, x.rx_off, x.back_ratio, x.fwd_ratio
+            "xdp_result cfg={} driver={} mode={} case={} runs={} total={} pps={:.0} pps_min={:.0} pps_max={:.0} pps_ci={} ns_per_pkt={:.1} gns_per_pkt={:.1} gns_ci={} softirq={} back_ratio={:.4} fwd_ratio={:.4}",
+            x.cfg, x.driver, x.mode, x.case, x.runs, x.total, x.pps, x.pps_min, x.pps_max,
+            ci(x.pps_ci), x.ns_per_pkt, x.gns_per_pkt, ci(x.gns_ci), x.softirq as u8,
+            x.back_ratio, x.fwd_ratio
+        );
+    }
+    for x in &p {
+        let ci = |c: Option<(f64, f64)>| c.map_or("-".into(), |(a, b)| format!("{a:.3},{b:.3}"));
+        let _ = writeln!(
+            o,
+            "xdp_ratio cfg={} case={} pair={} pps={:.3} pps_ci={} cost={:.3} cost_ci={} rounds={}",
+            x.cfg,
+            x.case,
+            x.what.replace(' ', "_"),
+            x.pps,
+            ci(x.pps_ci),
+            x.cost,
+            ci(x.cost_ci),
+            x.rounds
         );
     }
     o
 }
 
 /// Checks a short run for `make test`: every `drivers` × `cases` row is
-/// there (the floor only with the case `none`), and in every run of the
-/// cases `exact` the receiving side counted exactly the frames sent.
-pub fn check(
-    s: &[Summary],
-    drivers: &[&str],
-    cases: &[&str],
-    exact: &[&str],
-) -> Result<(), String> {
+/// there (the floor only with the case `none`), and every run of it is
+/// valid ([`Run::check`]): nothing is taken on trust.
+pub fn check(runs: &[Run], drivers: &[&str], cases: &[&str]) -> Result<(), String> {
     for d in drivers {
         let (driver, mode) = d.split_once('/').unwrap_or((d, "drv"));
         for c in cases {
             if driver == "rs-floor" && *c != "none" {
                 continue;
             }
-            let x = find(s, driver, mode, c).ok_or(format!("no figure for {d} {c}"))?;
-            if x.pps <= 0.0 {
-                return Err(format!("{d} {c}: no frame went through"));
+            let mine: Vec<&Run> = runs
+                .iter()
+                .filter(|r| r.driver == driver && r.mode == mode && r.case == *c)
+                .collect();
+            if mine.is_empty() {
+                return Err(format!("no run of {d} {c}"));
             }
-            if exact.contains(c) && !x.exact {
-                return Err(format!(
-                    "{d} {c}: the receiving side did not count exactly the frames sent"
-                ));
+            for r in mine {
+                r.check()
+                    .map_err(|e| format!("{d} {c} run {} ({}): invalid: {e}", r.run, r.cfg))?;
+                if r.sent == 0 {
+                    return Err(format!("{d} {c}: no frame went through"));
+                }
             }
         }
     }
@@ -307,7 +666,7 @@ pub fn check(
 mod tests {
     use super::*;
 
-    const L: &str = "@@XDP-BENCH driver=rs mode=drv case=drop run=1 sent=909984 rx=909984 back=1 ns=1000000000 gns=1070000000";
+    const L: &str = "@@XDP-BENCH cfg=default driver=rs mode=drv case=drop run=1 cb=0 sent=909984 rx=909984 prog=909984 act=909984 act_err=0 back=0 fwd=0 ipin=0 exc=0 rerr=0 dm_sent=0 dm_drops=0 ns=1000000000 gns=1070000000 sirq_ns=800000000 sirq_runs=14000 sirq_cpu_ns=800000000,0";
 
     #[test]
     fn parses_a_line() {
@@ -315,98 +674,208 @@ mod tests {
         assert_eq!(r.driver, "rs");
         assert_eq!(r.case, "drop");
         assert_eq!(r.sent, 909984);
-        assert_eq!(r.gns, 1070000000);
+        assert_eq!(r.prog, Some(909984));
+        assert_eq!(r.sirq_ns, Some(800000000));
+        assert!(r.proved_fields);
+        assert_eq!(r.check(), Ok(()));
         assert_eq!(parse_line("[ 1.0] something").unwrap(), None);
+        // An old line: parsed, but proves nothing.
+        let old =
+            "@@XDP-BENCH driver=rs mode=drv case=drop run=1 sent=9 rx=9 back=0 fwd=0 ns=10 gns=10";
+        let r = parse_line(old).unwrap().unwrap();
+        assert_eq!(r.cfg, "default");
+        assert!(r.check().is_err());
     }
 
     #[test]
     fn rejects_broken_lines() {
         assert!(parse_line("@@XDP-BENCH driver=rs").is_err());
         assert!(parse_line(&L.replace("sent=909984", "sent=x")).is_err());
+        assert!(parse_line(&L.replace("prog=909984", "prog=x")).is_err());
         assert!(parse_line(&L.replace("run=1", "run=1 run=2")).is_err());
         assert!(parse_line(&L.replace("ns=1000000000", "ns=0")).is_err());
     }
 
-    fn run(driver: &str, mode: &str, case: &str, n: u32, sent: u64, rx: u64) -> Run {
-        Run {
-            driver: driver.into(),
-            mode: mode.into(),
-            case: case.into(),
-            run: n,
-            sent,
-            rx,
-            back: sent / 2,
-            fwd: 0,
-            ns: 1_000_000_000,
-            gns: 2_000_000_000,
+    fn line(f: &[(&str, &str)]) -> Run {
+        let mut l = L.to_string();
+        for (k, v) in f {
+            let w = l
+                .split_whitespace()
+                .find(|w| w.starts_with(&format!("{k}=")))
+                .unwrap_or_else(|| panic!("no {k}"))
+                .to_string();
+            l = l.replacen(&w, &format!("{k}={v}"), 1);
         }
+        parse_line(&l).unwrap().unwrap()
+    }
+
+    #[test]
+    fn a_run_proves_its_verdict_or_is_invalid() {
+        assert!(line(&[]).check().is_ok());
+        // Each count that disagrees throws the run out.
+        for (k, v, why) in [
+            ("rx", "909983", "rx = sent"),
+            ("prog", "909983", "prog = rx"),
+            ("prog", "-", "no program count"),
+            ("act", "0", "act = rx"),
+            ("act", "-", "no verdict count"),
+            ("ipin", "5", "ipin = 0"),
+        ] {
+            let e = line(&[(k, v)]).check().unwrap_err();
+            assert!(e.starts_with(why), "{k}={v}: {e}");
+        }
+        // none and XDP_PASS: every frame reaches IPv4.
+        let pass = |ipin: &str| line(&[("case", "pass"), ("ipin", ipin)]).check();
+        assert!(pass("909984").is_ok());
+        assert!(pass("0").is_err());
+        let none = line(&[
+            ("case", "none"),
+            ("prog", "-"),
+            ("act", "-"),
+            ("ipin", "909984"),
+        ]);
+        assert!(none.check().is_ok());
+        // XDP_TX: back = rx - act_err.
+        let tx = |back: &str, err: &str| {
+            line(&[("case", "tx"), ("back", back), ("act_err", err)]).check()
+        };
+        assert!(tx("909980", "4").is_ok());
+        assert!(tx("909979", "4").is_err());
+        // XDP_REDIRECT, native: the tracepoint's sent count and the peer's.
+        let red = |dm: &str, fwd: &str, err: &str| {
+            line(&[
+                ("case", "redirect"),
+                ("dm_sent", dm),
+                ("fwd", fwd),
+                ("act_err", err),
+            ])
+            .check()
+        };
+        assert!(red("909984", "909984", "0").is_ok());
+        assert!(red("909980", "909980", "4").is_ok());
+        assert!(red("909980", "909979", "4").is_err());
+        assert!(red("909984", "909984", "4").is_err());
+        // Frames ndo_xdp_xmit refused are the tracepoint's drops.
+        let dm = line(&[
+            ("case", "redirect"),
+            ("dm_sent", "909874"),
+            ("dm_drops", "110"),
+            ("fwd", "909874"),
+        ]);
+        assert!(dm.check().is_ok());
+        // Generic: no driver count, but a program count and the peer's.
+        let g = line(&[
+            ("mode", "generic"),
+            ("case", "redirect"),
+            ("act", "-"),
+            ("fwd", "909984"),
+        ]);
+        assert!(g.check().is_ok());
+    }
+
+    #[test]
+    fn negotiated_features() {
+        let log = "x\n@@XDP-BENCH-DEV cfg=like driver=virtio_net module=virtio_net params=- features=0010 peer_features=1\n\
+                   @@XDP-BENCH-DEV cfg=like driver=rs module=virtio_xdp params=pool=rs features=1 peer_features=1\n";
+        assert_eq!(
+            dev_features(log, "virtio_net"),
+            vec![vec![false, false, true, false]]
+        );
+        assert_eq!(dev_features(log, "rs").len(), 1);
+        assert!(dev_features(log, "c").is_empty());
+    }
+
+    #[test]
+    fn the_95_interval_of_a_median() {
+        assert_eq!(ci95(&[1.0, 2.0, 3.0, 4.0, 5.0]), None);
+        // n = 6: k = 1 (P(B = 0) = 1/64 <= 2.5 %, P(B <= 1) = 7/64 > 2.5 %).
+        assert_eq!(ci95(&[6.0, 1.0, 5.0, 2.0, 4.0, 3.0]), Some((1.0, 6.0)));
+        // n = 9: k = 2 (P(B <= 1) = 10/512 = 1.95 %, P(B <= 2) = 46/512 = 9 %).
+        let v: Vec<f64> = (1..=9).map(f64::from).collect();
+        assert_eq!(ci95(&v), Some((2.0, 8.0)));
+        // n = 20: k = 6 (P(B <= 5) = 2.07 %, P(B <= 6) = 5.77 %).
+        let v: Vec<f64> = (1..=20).map(f64::from).collect();
+        assert_eq!(ci95(&v), Some((6.0, 15.0)));
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+
+    fn run(driver: &str, mode: &str, case: &str, round: u32, sent: u64) -> Run {
+        let l = format!(
+            "@@XDP-BENCH cfg=default driver={driver} mode={mode} case={case} run={round} cb=0 sent={sent} rx={sent} prog={sent} act={} act_err=0 back=0 fwd=0 ipin=0 exc=0 rerr=0 dm_sent=0 dm_drops=0 ns=1000000000 gns=2000000000 sirq_ns={} sirq_runs=1 sirq_cpu_ns=0",
+            if mode == "drv" { sent.to_string() } else { "-".into() },
+            sent * 100
+        );
+        parse_line(&l).unwrap().unwrap()
+    }
+
+    #[test]
+    fn round_one_and_invalid_runs_are_left_out() {
+        let mut runs: Vec<Run> = (1..=7)
+            .map(|i| run("rs", "drv", "drop", i, 100 * u64::from(i)))
+            .collect();
+        // Round 1 is a warm-up; round 4 is invalid.
+        runs[3].prog = Some(1);
+        let s = summarise(&runs);
+        assert_eq!((s[0].runs, s[0].total), (5, 7));
+        assert_eq!(s[0].invalid.get("prog = rx"), Some(&1));
+        // Rounds 2, 3, 5, 6, 7: 200 300 500 600 700.
+        assert_eq!(s[0].pps, 500.0);
+        assert_eq!(s[0].pps_min, 200.0);
+        assert_eq!(s[0].pps_ci, None);
+        assert_eq!(s[0].gns_per_pkt, 100.0);
+        assert!(s[0].softirq);
+    }
+
+    #[test]
+    fn ratios_are_paired_by_round() {
+        let mut runs = Vec::new();
+        for i in 1..=8u32 {
+            // rs twice virtio_net's pps in every round, the rounds far apart.
+            runs.push(run("rs", "drv", "drop", i, 1000 * u64::from(i)));
+            runs.push(run("virtio_net", "drv", "drop", i, 500 * u64::from(i)));
+            runs.push(run("rs", "generic", "drop", i, 250 * u64::from(i)));
+        }
+        let p = paired(&runs);
+        let rv = p.iter().find(|x| x.what == "rs/virtio_net").unwrap();
+        assert_eq!(rv.rounds, 7);
+        assert_eq!(rv.pps, 2.0);
+        assert_eq!(rv.pps_ci, Some((2.0, 2.0)));
+        // Cost: sirq_ns = 100 per frame for every run: no difference.
+        assert_eq!(rv.cost, 1.0);
+        assert_eq!(verdict(rv.pps_ci), "ahead");
+        assert_eq!(verdict(rv.cost_ci), "no difference shown");
+        let ng = p.iter().find(|x| x.what == "rs native/generic").unwrap();
+        assert_eq!(ng.pps, 4.0);
+        let rep = report(&runs);
+        assert!(
+            rep.contains(
+                "xdp_ratio cfg=default case=drop pair=rs/virtio_net pps=2.000 pps_ci=2.000,2.000"
+            ),
+            "{rep}"
+        );
+        assert!(rep.contains("no touch 2.35"), "{rep}");
+        assert!(rep.contains("reading the frame 1.43"), "{rep}");
+        assert!(
+            rep.contains("ours (default, no touch), rs native/generic: 4.00"),
+            "{rep}"
+        );
     }
 
     #[test]
     fn the_short_run_check() {
         let runs = vec![
-            run("rs", "drv", "drop", 1, 300, 300),
-            run("rs", "drv", "tx", 1, 300, 299),
-            run("rs", "generic", "drop", 1, 100, 100),
+            run("rs", "drv", "drop", 1, 300),
+            run("rs", "generic", "drop", 1, 100),
         ];
-        let s = summarise(&runs);
-        assert!(check(&s, &["rs", "rs/generic"], &["drop"], &["drop"]).is_ok());
-        // A missing row, an inexact count.
-        assert!(check(&s, &["c"], &["drop"], &[]).is_err());
-        assert!(check(&s, &["rs"], &["tx"], &["tx"]).is_err());
-        assert!(check(&s, &["rs"], &["tx"], &[]).is_ok());
-    }
-
-    #[test]
-    fn medians_spread_and_cross_check() {
-        let runs = vec![
-            run("rs", "drv", "drop", 1, 300, 300),
-            run("rs", "drv", "drop", 2, 100, 100),
-            run("rs", "drv", "drop", 3, 200, 198),
-        ];
-        let s = summarise(&runs);
-        assert_eq!(s.len(), 1);
-        assert_eq!(s[0].pps, 200.0);
-        assert_eq!(s[0].pps_min, 100.0);
-        assert_eq!(s[0].pps_max, 300.0);
-        assert_eq!(s[0].runs, 3);
-        assert!((s[0].rx_off - 0.01).abs() < 1e-9);
-        assert!((s[0].ns_per_pkt - 5e6).abs() < 1e-3);
-        assert!((s[0].back_ratio - 0.5).abs() < 1e-2);
-    }
-
-    #[test]
-    fn ratios_between_drivers_and_modes() {
-        let mut runs = vec![
-            run("rs", "drv", "drop", 1, 400, 400),
-            run("rs", "generic", "drop", 1, 100, 100),
-            run("c", "drv", "drop", 1, 200, 200),
-            run("virtio_net", "drv", "drop", 1, 800, 800),
-            run("rs-floor", "drv", "none", 1, 1000, 1000),
-        ];
-        // Guest ns per frame: rs 2e9/400 = 5e6, generic 2e7, c 1e7, floor 2e6.
-        runs[1].gns = 2_000_000_000;
-        let rep = report(&summarise(&runs));
-        let row = rep
-            .lines()
-            .find(|l| l.starts_with("drop "))
-            .unwrap_or_else(|| panic!("no drop row in {rep}"));
-        let cols: Vec<&str> = row.split_whitespace().collect();
-        // pps: rs/c, rs/vnet, rs n/g, c n/g (none), vnet n/g (none).
-        assert_eq!(&cols[1..6], ["2.00", "0.50", "4.00", "-", "-"], "{rep}");
-        // cost: rs/c, rs/vnet, generic/rs, floor/rs.
-        assert_eq!(&cols[7..11], ["0.50", "2.00", "4.00", "0.40"], "{rep}");
-        assert!(rep.contains("xdp_result driver=rs mode=drv case=drop runs=1 pps=400"));
-    }
-
-    #[test]
-    fn order_follows_the_log() {
-        let runs = vec![
-            run("virtio_net", "drv", "tx", 1, 1, 1),
-            run("rs", "drv", "drop", 1, 1, 1),
-        ];
-        let s = summarise(&runs);
-        assert_eq!(s[0].driver, "virtio_net");
-        assert_eq!(s[1].driver, "rs");
+        assert!(check(&runs, &["rs", "rs/generic"], &["drop"]).is_ok());
+        assert!(check(&runs, &["c"], &["drop"])
+            .unwrap_err()
+            .starts_with("no run"));
+        let mut bad = runs.clone();
+        bad[0].act = Some(299);
+        assert!(check(&bad, &["rs"], &["drop"])
+            .unwrap_err()
+            .contains("act = rx"));
     }
 }

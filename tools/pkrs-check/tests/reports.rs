@@ -12,8 +12,8 @@ use std::process::Command;
 /// page_bench04_bulk, and XDP benchmarks without ICOUNT and with.
 const TCG: &str = "run-tcg.log";
 const ICOUNT: &str = "run-icount.log";
-const XDP: &str = "xdp-bench-20261201-102503-icount.log";
-const XDP_WALL: &str = "xdp-bench-20261201-113543.log";
+const XDP: &str = "xdp-bench-20261206-214500-icount.log";
+const XDP_WALL: &str = "xdp-bench-20261206-213300.log";
 
 fn data(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -314,7 +314,13 @@ fn sources_are_read_from_the_logs() {
     assert_eq!(xdp[0].source.command, "make run BENCH=xdp");
     assert!(xdp[1].source.icount);
     assert_eq!(xdp[1].source.command, "make run BENCH=xdp ICOUNT=1");
-    assert_eq!(xdp[1].source.date, "2026-12-01 10:25");
+    assert_eq!(xdp[1].source.date, "2026-12-06 21:45");
+    // The commit measured, from the log's @@XDP-BENCH-INFO line.
+    assert!(xdp[0]
+        .source
+        .commit
+        .as_deref()
+        .is_some_and(|c| c.len() >= 12));
     assert_eq!(xdp[1].source.release, "7.2.13-pkrs");
 }
 
@@ -390,45 +396,55 @@ fn docs_report_plots_every_figure_once() {
         assert_eq!(lines.len(), 3);
         assert_eq!(b8.2, mmm(&lines).0 as f64, "{svg}");
     }
-    // XDP: one bar per driver/mode/case of the log (frames per second from
-    // the boot without ICOUNT, guest ns per frame from the one with), the
-    // pps the median of the runs' sent / seconds.
-    let rows = |name: &str| -> Vec<(String, Vec<f64>)> {
-        let mut rows: Vec<(String, Vec<f64>)> = Vec::new();
-        for l in read(name)
+    // XDP: one bar per driver/mode/case with a valid run (one round: the
+    // median is that run's), its pps the run's sent / seconds, read here
+    // from the raw line; a row whose run is invalid has no bar and says so.
+    let lines = |name: &str| -> Vec<String> {
+        read(name)
             .lines()
             .filter_map(|l| l.strip_prefix("@@XDP-BENCH "))
-        {
-            let kv = |k: &str| {
-                l.split(' ')
-                    .find_map(|w| w.strip_prefix(&format!("{k}=")))
-                    .unwrap()
-                    .to_string()
-            };
-            let key = format!("{}/{} {}", kv("driver"), kv("mode"), kv("case"));
-            let pps = kv("sent").parse::<f64>().unwrap() * 1e9 / kv("ns").parse::<f64>().unwrap();
-            match rows.iter_mut().find(|r| r.0 == key) {
-                Some(r) => r.1.push(pps),
-                None => rows.push((key, vec![pps])),
-            }
-        }
-        rows
+            .map(String::from)
+            .collect()
     };
-    let wall = rows(XDP_WALL);
+    let kv = |l: &str, k: &str| -> String {
+        l.split(' ')
+            .find_map(|w| w.strip_prefix(&format!("{k}=")))
+            .unwrap()
+            .to_string()
+    };
+    let wall = lines(XDP_WALL);
     let pps = points(get("generated-xdp-pps.svg"), "bar");
-    assert_eq!(pps.len(), wall.len());
-    for (key, v) in &wall {
-        let mut v = v.clone();
-        v.sort_by(|a, b| a.total_cmp(b));
-        let x = pps
-            .iter()
-            .find(|x| format!("{} {}", x.0, x.1) == *key)
+    let mut valid = 0;
+    for l in &wall {
+        let r = pkrs_check::xdp::parse_line(&format!("@@XDP-BENCH {l}"))
+            .unwrap()
             .unwrap();
-        assert_eq!(x.2, v[(v.len() - 1) / 2], "{key}");
+        let key = format!("{}/{} {}", kv(l, "driver"), kv(l, "mode"), kv(l, "case"));
+        let bar = pps.iter().find(|x| format!("{} {}", x.0, x.1) == key);
+        if r.check().is_ok() {
+            valid += 1;
+            let want =
+                kv(l, "sent").parse::<f64>().unwrap() * 1e9 / kv(l, "ns").parse::<f64>().unwrap();
+            assert_eq!(bar.map(|b| b.2), Some(want), "{key}");
+            // The cost: the softirq's ns over the frames received.
+            let cost =
+                kv(l, "sirq_ns").parse::<f64>().unwrap() / kv(l, "rx").parse::<f64>().unwrap();
+            let c = points(get("generated-xdp-cost.svg"), "bar");
+            let c = c
+                .iter()
+                .find(|x| format!("{} {}", x.0, x.1) == key)
+                .unwrap();
+            assert_eq!(c.2, cost, "{key}");
+        } else {
+            assert!(bar.is_none(), "{key}: an invalid run has no bar");
+        }
     }
+    assert_eq!(pps.len(), valid);
+    assert!(valid > 20, "{valid}");
+    assert!(get("generated-xdp.rst").contains("Runs used/in log"));
     assert_eq!(
-        points(get("generated-xdp-gns.svg"), "bar").len(),
-        rows(XDP).len()
+        points(get("generated-xdp-icount-cost.svg"), "bar").len(),
+        lines(XDP).len()
     );
     // Every SVG is shown by a fragment that generated.rst includes; each
     // caption names the command, the kernel, ICOUNT.
@@ -489,7 +505,7 @@ fn docs_report_command_replaces_its_files_only() {
 }
 
 /// An `make run BENCH=xdp_sim ICOUNT=1` log (xdp_cqsim's simulated NIC).
-const XDP_SIM: &str = "xdp-bench-sim-20261201-121035-icount.log";
+const XDP_SIM: &str = "xdp-bench-sim-20261206-214000-icount.log";
 
 #[test]
 fn simulated_nic_has_its_own_section() {
@@ -508,10 +524,11 @@ fn simulated_nic_has_its_own_section() {
             .unwrap_or_else(|| panic!("no {n}"))
             .1
     };
-    // NAPI ns per frame: gns/sent of each run, median of the runs, read
-    // here from the raw lines.
+    // The softirq's instructions per frame: sirq_ns/rx of each valid run
+    // past round 1, read here from the raw lines.
     let text = read(XDP_SIM);
-    let mut rows: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut n = 0;
+    let cost = points(get("generated-xdp-sim-icount-cost.svg"), "bar");
     for l in text
         .lines()
         .filter_map(|l| l.trim_end_matches('\r').strip_prefix("@@XDP-BENCH "))
@@ -522,36 +539,30 @@ fn simulated_nic_has_its_own_section() {
                 .unwrap()
                 .to_string()
         };
-        let key = format!("{}/{} {}", kv("driver"), kv("mode"), kv("case"));
-        let g = kv("gns").parse::<f64>().unwrap() / kv("sent").parse::<f64>().unwrap();
-        match rows.iter_mut().find(|r| r.0 == key) {
-            Some(r) => r.1.push(g),
-            None => rows.push((key, vec![g])),
-        }
-    }
-    assert!(rows.iter().any(|r| r.0 == "rs/drv drop"));
-    let gns = points(get("generated-xdp-sim-gns.svg"), "bar");
-    assert_eq!(gns.len(), rows.len());
-    for (key, v) in &rows {
-        let mut v = v.clone();
-        v.sort_by(|a, b| a.total_cmp(b));
-        let x = gns
-            .iter()
-            .find(|x| format!("{} {}", x.0, x.1) == *key)
+        let r = pkrs_check::xdp::parse_line(&format!("@@XDP-BENCH {l}"))
+            .unwrap()
             .unwrap();
-        assert!(
-            (x.2 - v[(v.len() - 1) / 2]).abs() < 0.05,
-            "{key}: {} vs {v:?}",
-            x.2
-        );
+        if kv("run") != "2" || r.check().is_err() {
+            continue;
+        }
+        n += 1;
+        let key = format!("{}/{} {}", kv("driver"), kv("mode"), kv("case"));
+        let g = kv("sirq_ns").parse::<f64>().unwrap() / kv("rx").parse::<f64>().unwrap();
+        let x = cost
+            .iter()
+            .find(|x| format!("{} {}", x.0, x.1) == key)
+            .unwrap_or_else(|| panic!("no bar for {key}"));
+        assert_eq!(x.2, g, "{key}");
     }
+    assert!(n > 0);
+    assert_eq!(cost.len(), n);
     // Kept apart from the virtio NIC's: its files are the same as
     // without the sim log, and generated.rst includes both sections.
     let alone = docs::generate(&runs, &xdp[..2], "pkrs-check docs-report --out x");
     for n in [
         "generated-xdp.rst",
         "generated-xdp-pps.svg",
-        "generated-xdp-gns.svg",
+        "generated-xdp-cost.svg",
     ] {
         let a = &alone.iter().find(|f| f.0 == n).unwrap().1;
         assert_eq!(a, get(n), "{n}");
@@ -559,7 +570,7 @@ fn simulated_nic_has_its_own_section() {
     assert!(!get("generated-xdp.rst").contains("simulated"));
     let s = get("generated-xdp-sim.rst");
     assert!(s.contains("The XDP benchmark on the simulated CQ NIC"));
-    assert!(s.contains("NAPI ns per frame (ICOUNT=1)"));
+    assert!(s.contains("softirq instructions per frame"));
     assert!(s.contains("make run BENCH=xdp_sim ICOUNT=1"));
     let top = get("generated.rst");
     assert!(top.contains(".. include:: generated-xdp-sim.rst\n"));
