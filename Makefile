@@ -60,7 +60,7 @@ endif
 module_config = $(shell sed -n 's/^\(CONFIG_[A-Z0-9_]*=[ymn]\)[[:space:]]*$$/\1/p' .config)
 kbuild = $(MAKE) -C $(kdir) M=$(CURDIR) $(if $(LLVM),LLVM=$(LLVM)) $(module_config)
 
-.PHONY: all modules clean install rust-analyzer kernel-tree setup check-kdir run test upstream-bench
+.PHONY: reports-check all modules clean install rust-analyzer kernel-tree setup check-kdir run test upstream-bench
 .PHONY: reports
 .PHONY: samples html
 .PHONY: push_remote clean_remote
@@ -156,6 +156,7 @@ else
 	scripts/testbox.sh --kdir "$(kdir)" --scenario tests/guest/run-bench.sh $(if $(ICOUNT),--icount) \
 		$${ko:+--ko "$$ko"} --env PKRS_BENCH="$$PKRS_BENCH" --env PKRS_BENCH_ARGS="$$PKRS_BENCH_ARGS" \
 		--env PKRS_BENCH_RUNS="$$PKRS_BENCH_RUNS" --env PKRS_ICOUNT=$(if $(ICOUNT),1,0) \
+		--env PKRS_COMMIT="$$(. scripts/lib.sh && pkrs_commit)" \
 		--timeout 1800 --log "$$log" || { echo "log: $$log"; exit 1; }; \
 	echo; rc=0; $(pkrs_check) run-report "$$log" || rc=1; echo "log: $$log"; exit $$rc
 endif
@@ -165,44 +166,48 @@ run: export PKRS_BENCH_RUNS := $(PKRS_BENCH_RUNS)
 run: export RUN_LOG := $(RUN_LOG)
 
 # The documentation's reports: Documentation/reports/generated.rst and the
-# generated-*.rst and generated-*.svg files it shows (pkrs-check
-# docs-report), from the make run logs of RUN_LOGS, the XDP benchmark
-# logs of XDP_LOGS and those of its simulated-NIC variant of SIM_LOGS, or,
-# for a list not given, from new runs kept in $(PKRS_CACHE)/runs/: make run
-# BENCH="$(REPORT_BENCH)", BENCH=xdp and BENCH=xdp_sim, each without and
-# with ICOUNT=1.
+# generated-*.rst and generated-*.svg files it shows, and README.md's
+# generated figures (pkrs-check docs-report), from the logs committed in
+# Documentation/reports/logs/: run-*.log (make run), xdp-bench-sim-*.log
+# (BENCH=xdp_sim) and the other xdp-bench-*.log (BENCH=xdp). With
+# MEASURE=1 the benchmarks run first (make run BENCH="$(REPORT_BENCH)",
+# BENCH=xdp and BENCH=xdp_sim, each without and with ICOUNT=1; MEASURE=xdp
+# only the XDP ones) and their logs replace the committed ones of the same
+# kind. reports-check: fails when the committed reports or README's
+# figures are not what the committed logs give (make test runs it).
 REPORT_BENCH := page_pool_bench bench_page_pool page_bench01 page_bench04_bulk
+report_logs := Documentation/reports/logs
+report_args = $$(for l in $(report_logs)/run-*.log; do [ -f "$$l" ] && echo --run "$$l"; done) \
+	$$(for l in $(report_logs)/xdp-bench-*.log; do case $$l in *-sim-*) ;; *) [ -f "$$l" ] && echo --xdp "$$l" ;; esac; done) \
+	$$(for l in $(report_logs)/xdp-bench-sim-*.log; do [ -f "$$l" ] && echo --xdp-sim "$$l"; done)
 reports:
 	cd tools/pkrs-check && cargo build -q --release
-	set -e; runs=$$RUN_LOGS xdps=$$XDP_LOGS sims=$$SIM_LOGS d="$(PKRS_CACHE)/runs"; \
-	if [ -z "$$runs" ]; then \
+ifneq ($(MEASURE),)
+	set -e; d="$(PKRS_CACHE)/runs"; new=$$(mktemp -d); mkdir -p "$$d"; \
+	if [ "$(MEASURE)" != xdp ]; then \
 		for ic in "" 1; do \
 			log=$$d/run-$$(date +%Y%m%d-%H%M%S)$${ic:+-icount}.log; \
 			$(MAKE) run BENCH="$(REPORT_BENCH)" BENCH_ARGS= ICOUNT=$$ic RUN_LOG="$$log"; \
-			runs="$$runs $$log"; \
+			cp "$$log" "$$new/"; \
 		done; \
 	fi; \
-	if [ -z "$$xdps" ]; then \
-		for ic in "" 1; do \
-			log=$$d/xdp-bench-$$(date +%Y%m%d-%H%M%S)$${ic:+-icount}.log; \
-			$(MAKE) run BENCH=xdp BENCH_ARGS= ICOUNT=$$ic RUN_LOG="$$log"; \
-			xdps="$$xdps $$log"; \
-		done; \
-	fi; \
-	if [ -z "$$sims" ]; then \
-		for ic in "" 1; do \
-			log=$$d/xdp-bench-sim-$$(date +%Y%m%d-%H%M%S)$${ic:+-icount}.log; \
-			$(MAKE) run BENCH=xdp_sim BENCH_ARGS= ICOUNT=$$ic RUN_LOG="$$log"; \
-			sims="$$sims $$log"; \
-		done; \
-	fi; \
-	set --; for l in $$runs; do set -- "$$@" --run "$$l"; done; \
-	for l in $$xdps; do set -- "$$@" --xdp "$$l"; done; \
-	for l in $$sims; do set -- "$$@" --xdp-sim "$$l"; done; \
-	$(pkrs_check) docs-report --out Documentation/reports "$$@"
-reports: export RUN_LOGS := $(RUN_LOGS)
-reports: export XDP_LOGS := $(XDP_LOGS)
-reports: export SIM_LOGS := $(SIM_LOGS)
+	for ic in "" 1; do \
+		log=$$d/xdp-bench-$$(date +%Y%m%d-%H%M%S)$${ic:+-icount}.log; \
+		$(MAKE) run BENCH=xdp BENCH_ARGS= ICOUNT=$$ic RUN_LOG="$$log"; \
+		cp "$$log" "$${log%.log}-like.log" "$$new/"; \
+		log=$$d/xdp-bench-sim-$$(date +%Y%m%d-%H%M%S)$${ic:+-icount}.log; \
+		$(MAKE) run BENCH=xdp_sim BENCH_ARGS= ICOUNT=$$ic RUN_LOG="$$log"; \
+		cp "$$log" "$$new/"; \
+	done; \
+	mkdir -p $(report_logs); \
+	if [ "$(MEASURE)" != xdp ]; then rm -f $(report_logs)/run-*.log; fi; \
+	rm -f $(report_logs)/xdp-bench-*.log; \
+	mv "$$new"/*.log $(report_logs)/; rmdir "$$new"
+endif
+	$(pkrs_check) docs-report --out Documentation/reports --readme README.md $(report_args)
+reports-check:
+	cd tools/pkrs-check && cargo build -q --release
+	$(pkrs_check) docs-report --check --out Documentation/reports --readme README.md $(report_args)
 
 # Every test; ends with "N passed, N failed".
 test:

@@ -13,3 +13,10 @@ pkrs_die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }
 pkrs_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
+
+# The commit a measurement ran on (12 hex digits, "-dirty" with changes
+# not committed), or "unknown" outside a git checkout: the logs record it.
+pkrs_commit() {
+	git -C "$(dirname "${BASH_SOURCE[0]}")/.." describe --always --dirty --abbrev=12 2>/dev/null ||
+		echo unknown
+}

@@ -5,6 +5,7 @@
 #
 #   scripts/testbox.sh [--kdir DIR] [--smp N] [--timeout SEC] [--log FILE]
 #                      [--icount] [--tcg-single] [--iommu] [--viommu] [--append ARGS]
+#                      [--nic-opts PROPS]
 #                      [--env NAME=VALUE]... [--ko FILE]...
 #                      [--ssh PORT] [--bin FILE]... [--extra DIR]...
 #                      [--gen [--gen-bin FILE]] [--no-box-check] --scenario FILE
@@ -48,13 +49,15 @@
 # --append ARGS adds ARGS to the kernel command line (e.g. swiotlb=force
 # with --iommu: every DMA mapping bounces through the software IO TLB,
 # as behind a confidential guest's or a non-coherent device's DMA).
+# --nic-opts PROPS adds QEMU virtio-net-pci properties to every NIC (e.g.
+# mrg_rxbuf=off,ctrl_vq=off: the features a device offers its driver).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 . "$here/lib.sh"
 
 kdir=$PKRS_CACHE/linux smp=2 timeout=600 log= scenario= icount= env= kos=() ssh_port=
-accel=tcg nic_opts= viommu= append=
+accel=tcg nic_opts= more_nic_opts= viommu= append=
 bins=() extras=() gen= gen_bin=$top/tools/pkrs-pktgen/target/release/pkrs-pktgen no_box_check=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -67,6 +70,10 @@ while [ $# -gt 0 ]; do
 	--tcg-single) accel=tcg,thread=single; shift ;;
 	--iommu) nic_opts=,iommu_platform=on,disable-legacy=on; shift ;;
 	--viommu) nic_opts=,iommu_platform=on,disable-legacy=on viommu="-device virtio-iommu-pci,addr=0x6"; shift ;;
+	--nic-opts)
+		[[ ${2:-} =~ ^[a-z0-9_]+=[a-z0-9_-]+(,[a-z0-9_]+=[a-z0-9_-]+)*$ ]] ||
+			pkrs_die "--nic-opts wants virtio-net-pci properties (a=b,c=d), not '${2:-}'"
+		more_nic_opts=,$2; shift 2 ;;
 	--append)
 		[[ ${2:-} =~ ^[A-Za-z0-9_.,=:\ -]+$ ]] || pkrs_die "--append wants kernel parameters, not '${2:-}'"
 		append=" $2"; shift 2 ;;
@@ -83,10 +90,11 @@ while [ $# -gt 0 ]; do
 	--gen) gen=1; shift ;;
 	--gen-bin) gen_bin=$2; shift 2 ;;
 	--no-box-check) no_box_check=1; shift ;;
-	-h|--help) sed -n "2,47p" "$0"; exit 0 ;;
+	-h|--help) sed -n "2,53p" "$0"; exit 0 ;;
 	*) pkrs_die "unknown option $1 (see --help)" ;;
 	esac
 done
+nic_opts=$nic_opts$more_nic_opts
 [ -n "$scenario" ] && [ -f "$scenario" ] || pkrs_die "--scenario FILE is required"
 if [ -n "$gen" ]; then
 	[ -f "$gen_bin" ] && [ -x "$gen_bin" ] ||

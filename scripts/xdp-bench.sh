@@ -2,64 +2,103 @@
 # The XDP benchmark (make run BENCH=xdp): boots the test box with the
 # host-side generator feeding the NIC at PCI 00:09.0, runs
 # tests/guest/xdp-bench.sh (each driver/mode and case, cases alternated,
-# several runs) and prints the report of tools/pkrs-check (medians,
-# spread, both counts, ratios; the raw @@XDP-BENCH lines stay in the log).
+# rounds) and prints the report of tools/pkrs-check (valid runs, medians
+# with 95 % intervals, ratios paired by round; the raw @@XDP-BENCH lines
+# stay in the log).
 #
-#   scripts/xdp-bench.sh [--kdir DIR] [--icount] [--sim] [--log FILE] [XB_NAME=VALUE...]
+#   scripts/xdp-bench.sh [--kdir DIR] [--icount] [--sim] [--cfg "default like"]
+#                        [--log FILE] [XB_NAME=VALUE...]
+#
+# --cfg: the QEMU device configurations, one boot each (default: both).
+# default: QEMU's virtio-net-pci as it comes (virtio_net negotiates
+# mergeable buffers, a control queue, offloads; virtio_xdp takes only
+# MAC, MTU and STATUS). like: the offers cut down to what virtio_xdp uses
+# (mrg_rxbuf=off, no control queue, no checksum or segmentation offload,
+# one queue pair), so that both drivers run on the same features; its
+# boot runs the drivers being compared (XB_LIKE_DRIVERS, "rs c virtio_net").
+# With --log FILE and two configurations, FILE gets the first and
+# FILE with -like before .log the second.
 #
 # --sim (make run BENCH=xdp_sim): the same on the simulated CQ NIC of
 # xdp_cqsim instead (tests/guest/xdp-sim-bench.sh): no generator, no
 # emulated device; the guest-ns column is the driver's NAPI time per frame.
 #
-# XB_DRIVERS (default: "rs c virtio_net rs-floor rs/generic c/generic
-# virtio_net/generic"), XB_CASES ("none drop drop_read tx pass redirect"), XB_RUNS
-# (5), XB_SECS (2), XB_SIZE (64): see tests/guest/xdp-bench.sh. --icount
-# times by guest instructions (the guest-ns/pkt column).
+# XB_DRIVERS (default: "rs c virtio_net rs-floor rs/generic
+# virtio_net/generic"), XB_CASES ("none drop drop_read tx pass redirect"),
+# XB_RUNS (rounds, 10), XB_SECS (2), XB_SIZE (64): see
+# tests/guest/xdp-bench.sh. --icount counts guest instructions (the
+# cost columns: instructions per frame in the NET_RX softirq).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 . "$here/lib.sh"
 
-kdir=$PKRS_CACHE/linux icount= log= envs=() sim=
+kdir=$PKRS_CACHE/linux icount= log= envs=() sim= cfgs="default like"
+like_drivers="rs c virtio_net"
+# What virtio_xdp negotiates, and nothing else: no mergeable buffers, no
+# control queue (and so none of what needs it), no offloads, one queue.
+like_opts=mrg_rxbuf=off,ctrl_vq=off,ctrl_rx=off,ctrl_vlan=off,ctrl_rx_extra=off
+like_opts=$like_opts,ctrl_mac_addr=off,ctrl_guest_offloads=off,guest_announce=off,mq=off
+like_opts=$like_opts,csum=off,guest_csum=off,gso=off,host_tso4=off,host_tso6=off
+like_opts=$like_opts,host_ecn=off,host_ufo=off,guest_tso4=off,guest_tso6=off
+like_opts=$like_opts,guest_ecn=off,guest_ufo=off
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kdir) kdir=$2; shift 2 ;;
 	--icount) icount=--icount; shift ;;
 	--sim) sim=1; shift ;;
+	--cfg) cfgs=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
+	XB_LIKE_DRIVERS=*) like_drivers=${1#*=}; shift ;;
 	XB_*=*) envs+=(--env "$1"); shift ;;
-	-h|--help) sed -n '2,15p' "$0"; exit 0 ;;
-	*) pkrs_die "unknown argument $1 (XB_NAME=VALUE, --kdir, --icount, --log)" ;;
+	-h|--help) sed -n "2,$(($(grep -n '^set -euo' "$0" | cut -d: -f1) - 1))p" "$0"; exit 0 ;;
+	*) pkrs_die "unknown argument $1 (XB_NAME=VALUE, --kdir, --icount, --sim, --cfg, --log)" ;;
 	esac
 done
 if [ -n "$sim" ]; then
 	envs=(--env "XB_DRIVERS=rs c rs-floor rs/generic c/generic" "${envs[@]}")
 	scenario=$top/tests/guest/xdp-sim-bench.sh gen=()
 else
-	envs=(--env "XB_DRIVERS=rs c virtio_net rs-floor rs/generic c/generic virtio_net/generic" "${envs[@]}")
+	envs=(--env "XB_DRIVERS=rs c virtio_net rs-floor rs/generic virtio_net/generic" "${envs[@]}")
 	scenario=$top/tests/guest/xdp-bench.sh gen=(--gen)
 fi
 
+for c in $cfgs; do
+	case $c in default | like) ;; *) pkrs_die "--cfg: default or like, not $c" ;; esac
+done
+[ -n "$sim" ] && cfgs=default
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/extra/bpf"
 make -s -C "$top/tests/bpf" O="$work/extra/bpf"
 (cd "$top/tools/pkrs-pktgen" && cargo build -q --release)
 (cd "$top/tools/pkrs-check" && cargo build -q --release)
+(cd "$top/tools/pkrs-cputime" && cargo build -q --release)
 make -s -C "$top/samples/bpf"
 xb=$top/samples/bpf/tools/target/release
-# The console log, with the raw @@XDP-BENCH lines, is kept.
+ct=$top/tools/pkrs-cputime/target/release/pkrs-cputime
 if [ -z "$log" ]; then
 	mkdir -p "$PKRS_CACHE/runs"
 	log=$PKRS_CACHE/runs/xdp-bench${sim:+-sim}-$(date +%Y%m%d-%H%M%S)${icount:+-icount}.log
 fi
-# One TCG thread: the scenario attaches programs between sends, and
-# multi-threaded TCG can oops on that (see testbox.sh --tcg-single).
-"$here/testbox.sh" --kdir "$kdir" --tcg-single $icount "${gen[@]}" --timeout 3000 --log "$log" \
-	--env BPF=/bpf --env XDP_BIN="$xb" "${envs[@]}" --bin /usr/bin/ip --bin /usr/sbin/ethtool \
-	--bin "$xb/xdp_redirect_map" \
-	--bin /usr/bin/nc.openbsd --extra "$work/extra" --scenario "$scenario" \
-	>/dev/null
-grep -q '^@@XDP-BENCH-END' "$log" || pkrs_die "the benchmark did not finish (see $log)"
-echo "XDP benchmark${sim:+ on the simulated CQ NIC}, kernel $(sed -n 's/.*@@PKRS-BOOTED \([^ ]*\).*/\1/p' "$log"), QEMU TCG one thread${icount:+, -icount shift=0 (guest-ns = instructions)}; log: $log"
-"$top/tools/pkrs-check/target/release/pkrs-check" xdp-report "$log"
+logs=()
+for c in $cfgs; do
+	# The console log, with the raw @@XDP-BENCH lines, is kept.
+	l=$log opts=() cenv=(--env XB_CFG=$c --env XB_COMMIT="$(pkrs_commit)" --env XB_ICOUNT=${icount:+1})
+	[ "$c" = like ] && [ "$cfgs" != like ] && l=${log%.log}-like.log
+	[ "$c" = like ] && opts=(--nic-opts "$like_opts") cenv+=(--env "XB_DRIVERS=$like_drivers")
+	# One TCG thread: the scenario attaches programs between sends, and
+	# multi-threaded TCG can oops on that (see testbox.sh --tcg-single).
+	"$here/testbox.sh" --kdir "$kdir" --tcg-single $icount "${gen[@]}" ${opts[@]+"${opts[@]}"} \
+		--timeout 5400 --log "$l" --env BPF=/bpf --env XDP_BIN="$xb" --env CPUTIME="$ct" \
+		"${envs[@]}" "${cenv[@]}" --bin /usr/bin/ip --bin /usr/sbin/ethtool \
+		--bin "$xb/xdp_redirect_map" --bin "$ct" \
+		--bin /usr/bin/nc.openbsd --extra "$work/extra" --scenario "$scenario" \
+		>/dev/null
+	grep -q '^@@XDP-BENCH-END' "$l" || pkrs_die "the benchmark did not finish (see $l)"
+	logs+=("$l")
+done
+for l in "${logs[@]}"; do
+	echo "XDP benchmark${sim:+ on the simulated CQ NIC}, kernel $(sed -n 's/.*@@PKRS-BOOTED \([^ ]*\).*/\1/p' "$l"), QEMU TCG one thread${icount:+, -icount shift=0 (cost = instructions)}; log: $l"
+	"$top/tools/pkrs-check/target/release/pkrs-check" xdp-report "$l"
+done

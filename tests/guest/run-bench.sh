@@ -67,7 +67,7 @@ for m in ${PKRS_BENCH:-page_bench01}; do
 	fi
 done
 settle
-echo "@@PKRS-RUN runs=$runs icount=${PKRS_ICOUNT:-0} date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+echo "@@PKRS-RUN runs=$runs icount=${PKRS_ICOUNT:-0} date=$(date -u +%Y-%m-%dT%H:%M:%SZ) commit=${PKRS_COMMIT:-unknown}"
 echo "@@PKRS-RUN-BENCH$mods"
 echo "@@PKRS-RUN-ARGS $PKRS_BENCH_ARGS"
 # ko MODULE: the module's file.

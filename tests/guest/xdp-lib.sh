@@ -307,3 +307,91 @@ xdp_actions() {
 	step load.replace under_traffic
 	step fail.refill refill_fail
 }
+
+# --- the benchmarks' per-run counts (xdp-bench.sh, xdp-sim-bench.sh) ----------
+# Each from a side other than the one before it: the program's own map
+# (read by pkrs-cputime, $CPUTIME), the driver's verdict counter, IPv4
+# InReceives, the kernel's XDP tracepoints and the NET_RX softirq's time
+# (pkrs-cputime's probe, pinned at $CT_PIN).
+CT_PIN=/sys/fs/bpf/pkrs_cputime
+# cputime_start: the probe, for the whole boot (CPUTIME_PID).
+cputime_start() {
+	mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+	mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+	$CPUTIME serve $CT_PIN >/tmp/cputime.out 2>&1 &
+	CPUTIME_PID=$!
+	for _ in $(seq 100); do grep -q ready /tmp/cputime.out && return 0; sleep 0.1; done
+	cat /tmp/cputime.out
+	echo "pkrs-cputime did not start"
+	return 1
+}
+# kv LINE KEY: the value of KEY=VALUE in LINE.
+kv() { gen_val "$1" "$2"; }
+# dlt A B: B - A, or - when either is -.
+dlt() { case "$1$2" in *-*) echo - ;; *) echo $(($2 - $1)) ;; esac; }
+# act_of MODULE DEV CASE: the driver's count of the case's verdict on DEV,
+# and of those the frames it failed for ("ACT ERR"); "- -" where it has
+# none. The XDP RX core's backends (virtio_xdp, xdp_cqsim) count each
+# verdict (rx_xdp_redirect only the ones xdp_do_redirect() took);
+# virtio_net counts the frames its program ran on, XDP_TX and
+# XDP_REDIRECT tried, and drops (failed redirects among them; its full
+# TX ring in tx0_xdp_tx_drops).
+act_of() {
+	local n=0 x=xs0 # xs0: 0 for a counter the driver does not have
+	case $1:$3 in
+	virtio_xdp:drop* | xdp_cqsim:drop*) echo "$($x $2 rx_xdp_drop) 0" ;;
+	virtio_xdp:tx | xdp_cqsim:tx) echo "$($x $2 rx_xdp_tx) $($x $2 rx_xdp_tx_full)" ;;
+	virtio_xdp:pass | xdp_cqsim:pass) echo "$($x $2 rx_xdp_pass) 0" ;;
+	virtio_xdp:redirect | xdp_cqsim:redirect)
+		echo "$(($($x $2 rx_xdp_redirect) + $($x $2 rx_xdp_redirect_err))) $($x $2 rx_xdp_redirect_err)" ;;
+	virtio_net:drop*) echo "$($x $2 rx0_xdp_drops) 0" ;;
+	virtio_net:tx) echo "$($x $2 rx0_xdp_tx) $($x $2 tx0_xdp_tx_drops)" ;;
+	virtio_net:pass)
+		echo "$(($($x $2 rx0_xdp_packets) - $($x $2 rx0_xdp_drops) - \
+			$($x $2 rx0_xdp_tx) - $($x $2 rx0_xdp_redirects))) 0" ;;
+	virtio_net:redirect) echo "$($x $2 rx0_xdp_redirects) $($x $2 rx0_xdp_drops)" ;;
+	*) echo "- -" ;;
+	esac
+}
+xs0() { $ETHTOOL -S $1 | awk -v k="$2:" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }'; }
+# prog_count CASE: the program's own count of the frames it saw (the
+# tests' programs' `seen`, xdp_redirect_map's `rxcnt`: redirected and
+# too short); - with no program.
+prog_count() {
+	case $1 in
+	none) echo - ;;
+	redirect) echo $(($($CPUTIME map rxcnt 0) + $($CPUTIME map rxcnt 1))) ;;
+	*) $CPUTIME map seen 0 ;;
+	esac
+}
+# bc_read N MODULE DEV CASE MODE: every count of DEV into bc_*N.
+bc_read() {
+	local a e
+	if [ $5 = drv ]; then set -- $1 $2 $3 $4 $5 $(act_of $2 $3 $4); a=$6 e=$7; else a=- e=-; fi
+	eval "bc_rx$1=$(cat /sys/class/net/$3/statistics/rx_packets) bc_prog$1=$(prog_count $4)" \
+		"bc_ipin$1=$(snmp Ip InReceives) bc_act$1=$a bc_err$1=$e bc_ct$1='$($CPUTIME read $CT_PIN)'"
+}
+# bc_fields MODE CASE: the fields of one @@XDP-BENCH line from bc_*0 and
+# bc_*1 (see tests/guest/xdp-bench.sh).
+bc_fields() {
+	local err=$(dlt $bc_err0 $bc_err1) cpu
+	# Generic XDP: the kernel's tracepoints count the failed verdicts.
+	if [ $1 = generic ]; then
+		case $2 in
+		tx) err=$(dlt $(kv "$bc_ct0" xdp_exception) $(kv "$bc_ct1" xdp_exception)) ;;
+		redirect) err=$(dlt $(kv "$bc_ct0" redirect_err) $(kv "$bc_ct1" redirect_err)) ;;
+		*) err=0 ;;
+		esac
+	fi
+	# Per CPU: the later read minus the earlier, CPU by CPU.
+	cpu=$(echo "$(kv "$bc_ct0" net_rx_cpu_ns) $(kv "$bc_ct1" net_rx_cpu_ns)" |
+		awk '{ n = split($1, a, ","); split($2, b, ","); for (i = 1; i <= n; i++) printf "%s%d", (i > 1 ? "," : ""), b[i] - a[i] }')
+	echo "rx=$((bc_rx1 - bc_rx0)) prog=$(dlt $bc_prog0 $bc_prog1) act=$(dlt $bc_act0 $bc_act1) act_err=$err" \
+		"ipin=$((bc_ipin1 - bc_ipin0))" \
+		"exc=$(dlt $(kv "$bc_ct0" xdp_exception) $(kv "$bc_ct1" xdp_exception))" \
+		"rerr=$(dlt $(kv "$bc_ct0" redirect_err) $(kv "$bc_ct1" redirect_err))" \
+		"dm_sent=$(dlt $(kv "$bc_ct0" devmap_sent) $(kv "$bc_ct1" devmap_sent))" \
+		"dm_drops=$(dlt $(kv "$bc_ct0" devmap_drops) $(kv "$bc_ct1" devmap_drops))" \
+		"sirq_ns=$(dlt $(kv "$bc_ct0" net_rx_ns) $(kv "$bc_ct1" net_rx_ns))" \
+		"sirq_runs=$(dlt $(kv "$bc_ct0" net_rx_runs) $(kv "$bc_ct1" net_rx_runs)) sirq_cpu_ns=$cpu"
+}

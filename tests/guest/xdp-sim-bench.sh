@@ -1,22 +1,24 @@
 # The XDP benchmark on the simulated CQ NIC (make run BENCH=xdp_sim): the
 # XDP RX core with no emulated device in the way. The NIC's device thread
 # (on another CPU) sends as fast as the ring takes frames; per pool and
-# case, in one boot, cases alternated, several runs. One line per run, as
-# tests/guest/xdp-bench.sh's, for pkrs-check xdp-report:
+# case, in one boot, rounds of every case repeated. One line per run, with
+# the fields of tests/guest/xdp-bench.sh's (cfg=sim), for pkrs-check
+# xdp-report, which checks each run's counts against each other:
 #
-#   @@XDP-BENCH driver=D mode=M case=C run=R sent=N rx=N back=N fwd=N ns=N gns=N
-#
-# sent: frames the device completed, rx: the driver's rx_packets, back:
-# frames the device took back from the XDP SQ (XDP_TX), fwd: frames
-# cqsim1's device sent (XDP_REDIRECT out of it), ns: guest ns of the send,
-# gns: ns the NAPI polls took (the driver's rx_poll_ns): per frame, the
-# driver's cost alone (instructions with ICOUNT=1).
+#   sent: frames the device completed, rx: the driver's rx_packets, back:
+#   frames the device took back from the XDP SQ (XDP_TX), fwd: frames
+#   cqsim1's device sent (XDP_REDIRECT out of it), ns: guest ns of the
+#   send, gns and napi_ns: ns the NAPI polls took (the driver's own
+#   rx_poll_ns), sirq_ns: ns in the NET_RX softirq (pkrs-cputime's probe;
+#   instructions with ICOUNT=1); prog, act, act_err, ipin and the
+#   tracepoint counts as there.
 #
 # Environment: XB_DRIVERS (default "rs c rs-floor rs/generic c/generic"),
-# XB_CASES ("none drop drop_read tx pass redirect"), XB_RUNS (5), XB_COUNT
+# XB_CASES ("none drop drop_read tx pass redirect"), XB_RUNS (rounds, 10), XB_COUNT
 # (frames per run, 200000). $BPF: the tests' programs, $XDP_BIN: the
-# samples' tools.
+# samples' tools, $CPUTIME pkrs-cputime.
 . /lib.sh
+. /xdp-lib.sh
 
 IP=/usr/bin/ip
 ETHTOOL=/usr/sbin/ethtool
@@ -24,16 +26,16 @@ NC=/usr/bin/nc.openbsd
 REDIRECT=$XDP_BIN/xdp_redirect_map
 DRIVERS=${XB_DRIVERS:-rs c rs-floor rs/generic c/generic}
 CASES=${XB_CASES:-none drop drop_read tx pass redirect}
-RUNS=${XB_RUNS:-5}
+RUNS=${XB_RUNS:-10}
 COUNT=${XB_COUNT:-200000}
 DBG=/sys/kernel/debug/xdp_cqsim
 CTL=$DBG/cqsim0/ctl
 
 echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6
 echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6
-mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+cputime_start || exit 1
+echo "@@XDP-BENCH-INFO cfg=sim commit=${XB_COMMIT:-unknown} icount=${XB_ICOUNT:-0} count=$COUNT rounds=$RUNS kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
 gns() { awk '{ printf "%.0f\n", $1 * 1e9 }' /proc/uptime; }
-xs() { $ETHTOOL -S $1 | awk -v k="$2:" '$1 == k { print $2 }'; }
 hwc() { awk -v k="$1" '{ for (i = 1; i <= NF; i++) { split($i, a, "="); if (a[1] == k) print a[2] } }' ${2:-$CTL}; }
 
 attach_driver() {
@@ -48,7 +50,7 @@ attach_driver() {
 }
 
 run_case() { # DRIVER MODE CASE RUN
-	local d=$1 mode=$2 c=$3 run=$4 s0 s1 p0 p1 n0 n1 t0 t1 b0 f0 bgpid= redir=
+	local d=$1 mode=$2 c=$3 run=$4 s0 s1 n0 n1 t0 t1 b0 f0 bgpid= redir=
 	case $c in
 	none) ;;
 	redirect)
@@ -63,14 +65,18 @@ run_case() { # DRIVER MODE CASE RUN
 		bgpid=$!
 	fi
 	sleep 0.2
-	s0=$(hwc rx_sent) p0=$(xs cqsim0 rx_packets) n0=$(xs cqsim0 rx_poll_ns)
+	bc_read 0 xdp_cqsim cqsim0 $c $mode
+	s0=$(hwc rx_sent) n0=$(xs cqsim0 rx_poll_ns)
 	b0=$(hwc tx_sent) f0=$(hwc tx_sent $DBG/cqsim1/ctl) t0=$(gns)
 	echo "send count=$COUNT size=64" >$CTL
 	while [ "$(hwc pending)" != 0 ]; do sleep 0.05; done
 	t1=$(gns)
 	sleep 0.2
-	s1=$(hwc rx_sent) p1=$(xs cqsim0 rx_packets) n1=$(xs cqsim0 rx_poll_ns)
-	echo "@@XDP-BENCH driver=$d mode=$mode case=$c run=$run sent=$((s1 - s0)) rx=$((p1 - p0)) back=$(($(hwc tx_sent) - b0)) fwd=$(($(hwc tx_sent $DBG/cqsim1/ctl) - f0)) ns=$((t1 - t0)) gns=$((n1 - n0))"
+	bc_read 1 xdp_cqsim cqsim0 $c $mode
+	s1=$(hwc rx_sent) n1=$(xs cqsim0 rx_poll_ns)
+	echo "@@XDP-BENCH cfg=sim driver=$d mode=$mode case=$c run=$run cb=0 sent=$((s1 - s0))" \
+		"$(bc_fields $mode $c) back=$(($(hwc tx_sent) - b0)) fwd=$(($(hwc tx_sent $DBG/cqsim1/ctl) - f0))" \
+		"ns=$((t1 - t0)) gns=$((n1 - n0)) napi_ns=$((n1 - n0))"
 	[ -n "$bgpid" ] && { kill $bgpid; wait $bgpid 2>/dev/null; }
 	case $c in none | redirect) ;; *) $IP link set dev cqsim0 xdp$mode off ;; esac
 }
