@@ -375,11 +375,18 @@ bc_read() {
 # bc_*1 (see tests/guest/xdp-bench.sh).
 bc_fields() {
 	local err=$(dlt $bc_err0 $bc_err1) cpu
-	# Generic XDP: the kernel's tracepoints count the failed verdicts.
+	# Generic XDP: the kernel's tracepoints count the failed verdicts. A
+	# redirect fails either at the map (xdp_redirect_err) or at the
+	# target's transmit: generic_xdp_tx() traces a full queue as
+	# xdp_exception (action TX), for XDP_TX and XDP_REDIRECT alike.
 	if [ $1 = generic ]; then
 		case $2 in
 		tx) err=$(dlt $(kv "$bc_ct0" xdp_exception) $(kv "$bc_ct1" xdp_exception)) ;;
-		redirect) err=$(dlt $(kv "$bc_ct0" redirect_err) $(kv "$bc_ct1" redirect_err)) ;;
+		redirect)
+			local re=$(dlt $(kv "$bc_ct0" redirect_err) $(kv "$bc_ct1" redirect_err))
+			local ex=$(dlt $(kv "$bc_ct0" xdp_exception) $(kv "$bc_ct1" xdp_exception))
+			err=-
+			case "$re$ex" in *-*) ;; *) err=$((re + ex)) ;; esac ;;
 		*) err=0 ;;
 		esac
 	fi

@@ -6,7 +6,8 @@
 # xdp-report, which checks each run's counts against each other:
 #
 #   sent: frames the device completed, rx: the driver's rx_packets, back:
-#   frames the device took back from the XDP SQ (XDP_TX), fwd: frames
+#   frames the device sent with the MACs swapped, addressed back to the
+#   sender and intact (its tx_intact: XDP_TX's, not the stack's), fwd: frames
 #   cqsim1's device sent (XDP_REDIRECT out of it), ns: guest ns of the
 #   send, gns and napi_ns: ns the NAPI polls took (the driver's own
 #   rx_poll_ns), sirq_ns: ns in the NET_RX softirq (pkrs-cputime's probe;
@@ -67,7 +68,7 @@ run_case() { # DRIVER MODE CASE RUN
 	sleep 0.2
 	bc_read 0 xdp_cqsim cqsim0 $c $mode
 	s0=$(hwc rx_sent) n0=$(xs cqsim0 rx_poll_ns)
-	b0=$(hwc tx_sent) f0=$(hwc tx_sent $DBG/cqsim1/ctl) t0=$(gns)
+	b0=$(hwc tx_intact) f0=$(hwc tx_sent $DBG/cqsim1/ctl) t0=$(gns)
 	echo "send count=$COUNT size=64" >$CTL
 	while [ "$(hwc pending)" != 0 ]; do sleep 0.05; done
 	t1=$(gns)
@@ -75,7 +76,7 @@ run_case() { # DRIVER MODE CASE RUN
 	bc_read 1 xdp_cqsim cqsim0 $c $mode
 	s1=$(hwc rx_sent) n1=$(xs cqsim0 rx_poll_ns)
 	echo "@@XDP-BENCH cfg=sim driver=$d mode=$mode case=$c run=$run cb=0 sent=$((s1 - s0))" \
-		"$(bc_fields $mode $c) back=$(($(hwc tx_sent) - b0)) fwd=$(($(hwc tx_sent $DBG/cqsim1/ctl) - f0))" \
+		"$(bc_fields $mode $c) back=$(($(hwc tx_intact) - b0)) fwd=$(($(hwc tx_sent $DBG/cqsim1/ctl) - f0))" \
 		"ns=$((t1 - t0)) gns=$((n1 - n0)) napi_ns=$((n1 - n0))"
 	[ -n "$bgpid" ] && { kill $bgpid; wait $bgpid 2>/dev/null; }
 	case $c in none | redirect) ;; *) $IP link set dev cqsim0 xdp$mode off ;; esac
