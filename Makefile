@@ -204,10 +204,10 @@ ifneq ($(MEASURE),)
 	rm -f $(report_logs)/xdp-bench-*.log; \
 	mv "$$new"/*.log $(report_logs)/; rmdir "$$new"
 endif
-	$(pkrs_check) docs-report --out Documentation/reports --readme README.md $(report_args)
+	$(pkrs_check) docs-report --out Documentation/reports --readme README.md --docs Documentation $(report_args)
 reports-check:
 	cd tools/pkrs-check && cargo build -q --release
-	$(pkrs_check) docs-report --check --out Documentation/reports --readme README.md $(report_args)
+	$(pkrs_check) docs-report --check --out Documentation/reports --readme README.md --docs Documentation $(report_args)
 
 # Every test; ends with "N passed, N failed".
 test:

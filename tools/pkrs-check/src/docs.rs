@@ -1264,50 +1264,139 @@ pub fn splice_readme(text: &str, block: &str) -> Result<String, String> {
     ))
 }
 
-/// Lines of README.md outside its generated block and outside code
-/// blocks that look like measured figures (a number with a unit of
-/// measurement, or a table row of numbers): each must come from the
-/// logs, so each is a problem. Returns "LINE: text" for each.
-pub fn readme_loose_figures(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let (mut code, mut gen) = (false, false);
-    let units = [
+/// The markers of a quotation of the seed's figures in a hand-written
+/// page (an rst comment each): figures between them are the original
+/// project's, quoted, not measured here.
+pub const SEED_BEGIN: &str = ".. seed figures: begin";
+pub const SEED_END: &str = ".. seed figures: end";
+
+/// Whether `w` (a word with its punctuation trimmed) is a figure: at least
+/// two digits, or a decimal point, and nothing but digits, separators and
+/// a trailing unit sign.
+fn is_number(w: &str) -> bool {
+    let w = w.trim_end_matches(['k', 'm', 'x', '%', '\u{d7}']);
+    let digits = w.chars().filter(char::is_ascii_digit).count();
+    w.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && w.chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+        && digits >= 2
+}
+
+/// Whether a line of text states a measured figure: a number followed by
+/// a unit of measurement (pps, frames/s, cycles, instructions, ns per,
+/// times cheaper, x as a ratio), or a table cell of numbers only.
+pub fn states_figure(line: &str) -> bool {
+    const UNITS: [&str; 8] = [
         "pps",
+        "mpps",
         "frames/s",
-        "frames per second",
         "cycles",
         "instructions",
-        "times cheaper",
-        "times as many",
-        "ns per",
-        "Mpps",
+        "ns/frame",
+        "ns/pkt",
+        "\u{d7}",
     ];
+    let words: Vec<String> = line
+        .split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| "()[]`*:;,.!?\"'|<>".contains(c))
+                .to_lowercase()
+        })
+        .collect();
+    for (i, w) in words.iter().enumerate() {
+        if !is_number(w) {
+            continue;
+        }
+        if w.ends_with('\u{d7}') || (w.ends_with('x') && w.contains('.')) {
+            return true;
+        }
+        // The unit, after at most one qualifier ("1.2 million pps",
+        // "1736 TCG cycles", "32 ns per frame").
+        let mut next = words[i + 1..].iter().take(2);
+        let (n1, n2) = (next.next(), next.next());
+        let unit = |u: Option<&String>| {
+            u.is_some_and(|u| {
+                UNITS
+                    .iter()
+                    .any(|x| u == x || (u.starts_with(x) && x.len() > 2))
+            })
+        };
+        if unit(n1)
+            || (n1.is_some_and(|q| ["million", "tcg", "guest"].contains(&q.as_str())) && unit(n2))
+        {
+            return true;
+        }
+        let is = |u: Option<&String>, any: &[&str]| u.is_some_and(|u| any.contains(&u.as_str()));
+        if (is(n1, &["ns"]) && is(n2, &["per"]))
+            || (is(n1, &["times"]) && is(n2, &["cheaper", "as", "faster", "slower", "more"]))
+        {
+            return true;
+        }
+    }
+    // A table cell or row of numbers: markdown "| 1.2 | 3 |", rst list
+    // tables "   - 151,332" or "   - 129 (91)".
+    let t = line.trim();
+    let cells: Vec<&str> = if t.starts_with('|') {
+        t.split('|').collect()
+    } else if let Some(c) = t.strip_prefix("* - ").or_else(|| t.strip_prefix("- ")) {
+        vec![c]
+    } else {
+        return false;
+    };
+    cells.iter().any(|c| {
+        let ws: Vec<&str> = c
+            .split_whitespace()
+            .map(|w| w.trim_matches(|c: char| "()`*".contains(c)))
+            .filter(|w| !w.is_empty() && *w != "million" && *w != "\u{b1}" && *w != "-")
+            .collect();
+        !ws.is_empty() && ws.iter().all(|w| is_number(w)) && ws.iter().any(|w| is_number(w))
+    })
+}
+
+/// Lines outside generated blocks, code and seed quotations that state
+/// measured figures (`states_figure`): each must come from the logs, so
+/// each is a problem. `rst`: the text is reStructuredText (literal blocks
+/// after `::`, seed quotations between SEED_BEGIN and SEED_END), else
+/// Markdown (code fences, README's generated block). Returns "LINE: text"
+/// for each.
+pub fn loose_figures(text: &str, rst: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut code, mut gen, mut literal) = (false, false, false);
     for (i, l) in text.lines().enumerate() {
-        if l.starts_with("```") {
-            code = !code;
-            continue;
-        }
-        if l.contains(README_BEGIN) {
-            gen = true;
-        }
-        if l.contains(README_END) {
-            gen = false;
-            continue;
+        if rst {
+            if literal {
+                if l.trim().is_empty() || l.starts_with([' ', '\t']) {
+                    continue;
+                }
+                literal = false;
+            }
+            let t = l.trim();
+            if t.ends_with("::") || t.starts_with(".. code-block::") || t.starts_with(".. code::") {
+                literal = true;
+            }
+            if l.trim() == SEED_BEGIN {
+                gen = true;
+            } else if l.trim() == SEED_END {
+                gen = false;
+                continue;
+            }
+        } else {
+            if l.starts_with("```") {
+                code = !code;
+                continue;
+            }
+            if l.contains(README_BEGIN) {
+                gen = true;
+            }
+            if l.contains(README_END) {
+                gen = false;
+                continue;
+            }
         }
         if code || gen {
             continue;
         }
-        let has_num = l
-            .split(|c: char| !c.is_ascii_alphanumeric() && c != '.' && c != ',')
-            .any(|w| {
-                let w = w.trim_matches(|c| c == '.' || c == ',');
-                let digits = w.chars().filter(char::is_ascii_digit).count();
-                digits >= 2
-                    && w.chars()
-                        .all(|c| c.is_ascii_digit() || c == '.' || c == ',' || c == 'k')
-            });
-        let table_row = l.starts_with('|') && l.matches(|c: char| c.is_ascii_digit()).count() >= 4;
-        if has_num && (table_row || units.iter().any(|u| l.contains(u))) {
+        if states_figure(l) {
             out.push(format!("{}: {}", i + 1, l.trim()));
         }
     }
@@ -1339,6 +1428,46 @@ pub fn civil_date(days: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn figures_in_text() {
+        for l in [
+            "DROP rs 844k pps against 834k",
+            "cost 609 instructions and",
+            "1736 TCG cycles: the fast path",
+            "about 32 ns per frame natively",
+            "rs/virtio_net is 1.12x",
+            "native/generic 5.98\u{d7} here",
+            "12.7 times cheaper in instructions",
+            "     - 151,332",
+            "   * - 129 (91)",
+            "     - 19.8 million",
+            "| drop | 1.36 | 1.09 |",
+        ] {
+            assert!(states_figure(l), "{l}");
+        }
+        for l in [
+            "at 10000 frames per second, 5000 frames",
+            "loads it 10 times",
+            "up to 32 bytes, in multiples of 4",
+            "x86-64: \"cycles\" are nanoseconds",
+            "     - ``XDP_DROP`` (no touch)",
+            "   * - 0x1f",
+            "| Test | rs | c |",
+        ] {
+            assert!(!states_figure(l), "{l}");
+        }
+        let rst = "Text 48 instructions.\n\n.. code-block:: text\n\n   1451 cycles(tsc)\n\nA::\n\n   609 instructions\n\n.. seed figures: begin\n\n- 19.8 million\n\n.. seed figures: end\n\n- 76\n";
+        assert_eq!(
+            loose_figures(rst, true),
+            ["1: Text 48 instructions.", "17: - 76"]
+        );
+        let md = format!("a 12 pps\n```\n34 pps\n```\n{README_BEGIN}\n| 1.2 | 3.4 |\n{README_END}\n| 5.6 | 78 |\n");
+        assert_eq!(
+            loose_figures(&md, false),
+            ["1: a 12 pps", "8: | 5.6 | 78 |"]
+        );
+    }
 
     #[test]
     fn dates() {

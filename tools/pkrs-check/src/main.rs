@@ -11,7 +11,7 @@
 //! pkrs-check xdp-report LOG [--check DRIVERS CASES]
 //! pkrs-check xdp-features LOG --driver D [--without BITS] [--with BITS]
 //! pkrs-check run-report LOG
-//! pkrs-check docs-report --out DIR [--readme FILE] [--check] [--run LOG]... [--xdp LOG]... [--xdp-sim LOG]...
+//! pkrs-check docs-report --out DIR [--readme FILE] [--docs DIR] [--check] [--run LOG]... [--xdp LOG]... [--xdp-sim LOG]...
 //! ```
 //! Prints one line saying what failed and exits 1; exits 0 silently on
 //! success. The reports print what they made: `run-report` the summary of
@@ -25,7 +25,7 @@ use std::process::ExitCode;
 fn usage() -> String {
     "usage: pkrs-check (bench|rejected|kunit|ok|logged) LOG STEP [options] \
      | cheaper LOG STEP TYPE STEP2 TYPE2 --by N | clean LOG | box LOG | xdp-report LOG \
-     | run-report LOG | docs-report --out DIR [--run LOG]... [--xdp LOG]... [--xdp-sim LOG]..."
+     | run-report LOG | docs-report --out DIR [--readme FILE] [--docs DIR] [--check] [--run LOG]... [--xdp LOG]... [--xdp-sim LOG]..."
         .into()
 }
 
@@ -226,9 +226,28 @@ fn mtime_date(path: &str) -> String {
 
 /// `docs-report --out DIR [--run LOG]... [--xdp LOG]... [--xdp-sim LOG]...`: the
 /// documentation's reports into DIR (see src/docs.rs).
+/// The .rst files under `d`, recursively (build output left out).
+fn rst_pages(d: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> Result<(), String> {
+    for e in std::fs::read_dir(d)
+        .map_err(|e| format!("{}: {e}", d.display()))?
+        .flatten()
+    {
+        let p = e.path();
+        let n = e.file_name().to_string_lossy().into_owned();
+        if p.is_dir() {
+            if !n.starts_with('_') && !n.starts_with('.') {
+                rst_pages(&p, out)?;
+            }
+        } else if n.ends_with(".rst") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
 fn docs_report(args: &[String]) -> Result<(), String> {
     let (mut out, mut runs, mut xdps) = (None, vec![], vec![]);
-    let (mut readme, mut check_only) = (None::<String>, false);
+    let (mut readme, mut check_only, mut docs_dir) = (None::<String>, false, None::<String>);
     let mut quoted = vec!["pkrs-check docs-report".to_string()];
     let name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
     let mut it = args.iter();
@@ -258,6 +277,7 @@ fn docs_report(args: &[String]) -> Result<(), String> {
                 quoted.push(format!("--run {}", name(v)));
             }
             "--readme" => readme = Some(v.clone()),
+            "--docs" => docs_dir = Some(v.clone()),
             "--xdp" | "--xdp-sim" => {
                 let sim = a == "--xdp-sim";
                 xdps.push(docs::XdpLog::parse(v, &text(v)?, &mtime_date(v), sim)?);
@@ -276,7 +296,7 @@ fn docs_report(args: &[String]) -> Result<(), String> {
             let text = std::fs::read_to_string(&p).map_err(|e| format!("{p}: {e}"))?;
             let new = docs::splice_readme(&text, &docs::readme(&runs, &xdps))
                 .map_err(|e| format!("{p}: {e}"))?;
-            let loose = docs::readme_loose_figures(&new);
+            let loose = docs::loose_figures(&new, false);
             if let Some(l) = loose.first() {
                 return Err(format!(
                     "{p}:{l}: a figure outside the generated block (it must come from a committed log)"
@@ -286,6 +306,31 @@ fn docs_report(args: &[String]) -> Result<(), String> {
         }
         None => None,
     };
+    // `--docs DIR`: no hand-written page under DIR states a figure (the
+    // generated ones of --out and quotations of the seed aside).
+    if let Some(d) = &docs_dir {
+        let (mut pages, mut loose) = (vec![], vec![]);
+        rst_pages(std::path::Path::new(d), &mut pages)?;
+        pages.sort();
+        for p in pages {
+            if p.file_name()
+                .is_some_and(|n| docs::is_generated(&n.to_string_lossy()))
+            {
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+            for l in docs::loose_figures(&text, true) {
+                loose.push(format!("{}:{l}", p.display()));
+            }
+        }
+        if !loose.is_empty() {
+            return Err(format!(
+                "figures in hand-written pages (each must come from a committed log, \
+                 through the generated reports, or be marked as the seed's):\n{}",
+                loose.join("\n")
+            ));
+        }
+    }
     if check_only {
         // `--check`: the committed reports and README block are what these
         // logs give, file by file and line by line.
