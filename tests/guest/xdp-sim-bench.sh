@@ -15,9 +15,10 @@
 #   tracepoint counts as there.
 #
 # Environment: XB_DRIVERS (default "rs c rs-floor rs/generic c/generic"),
-# XB_CASES ("none drop drop_read tx pass redirect"), XB_RUNS (rounds, 10), XB_COUNT
-# (frames per run, 200000). $BPF: the tests' programs, $XDP_BIN: the
-# samples' tools, $CPUTIME pkrs-cputime.
+# XB_CASES ("none drop drop_read tx pass redirect"), XB_RUNS (rounds, 10),
+# XB_COUNT (frames per run, 200000), XB_COPYBREAK (xdp_cqsim's copybreak,
+# 0). $BPF: the tests' programs, $XDP_BIN: the samples' tools, $CPUTIME
+# pkrs-cputime.
 . /lib.sh
 . /xdp-lib.sh
 
@@ -29,6 +30,7 @@ DRIVERS=${XB_DRIVERS:-rs c rs-floor rs/generic c/generic}
 CASES=${XB_CASES:-none drop drop_read tx pass redirect}
 RUNS=${XB_RUNS:-10}
 COUNT=${XB_COUNT:-200000}
+CB=${XB_COPYBREAK:-0}
 DBG=/sys/kernel/debug/xdp_cqsim
 CTL=$DBG/cqsim0/ctl
 
@@ -41,7 +43,7 @@ hwc() { awk -v k="$1" '{ for (i = 1; i <= NF; i++) { split($i, a, "="); if (a[1]
 
 attach_driver() {
 	case $1 in
-	rs | c) insmod $PKRS_MODS/xdp_cqsim.ko pool=$1 ;;
+	rs | c) insmod $PKRS_MODS/xdp_cqsim.ko pool=$1 copybreak=$CB ;;
 	rs-floor) insmod $PKRS_MODS/xdp_cqsim.ko pool=rs floor=1 ;;
 	esac || return 1
 	$IP addr add 10.0.3.2/24 dev cqsim0
@@ -75,7 +77,7 @@ run_case() { # DRIVER MODE CASE RUN
 	sleep 0.2
 	bc_read 1 xdp_cqsim cqsim0 $c $mode
 	s1=$(hwc rx_sent) n1=$(xs cqsim0 rx_poll_ns)
-	echo "@@XDP-BENCH cfg=sim driver=$d mode=$mode case=$c run=$run cb=0 sent=$((s1 - s0))" \
+	echo "@@XDP-BENCH cfg=sim driver=$d mode=$mode case=$c run=$run cb=$([ $d = rs-floor ] && echo 0 || echo $CB) sent=$((s1 - s0))" \
 		"$(bc_fields $mode $c) back=$(($(hwc tx_intact) - b0)) fwd=$(($(hwc tx_sent $DBG/cqsim1/ctl) - f0))" \
 		"ns=$((t1 - t0)) gns=$((n1 - n0)) napi_ns=$((n1 - n0))"
 	[ -n "$bgpid" ] && { kill $bgpid; wait $bgpid 2>/dev/null; }
