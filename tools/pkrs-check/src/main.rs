@@ -9,6 +9,7 @@
 //! pkrs-check clean LOG
 //! pkrs-check box LOG
 //! pkrs-check xdp-report LOG [--check DRIVERS CASES]
+//! pkrs-check xdp-agree LOG1 LOG2
 //! pkrs-check xdp-features LOG --driver D [--without BITS] [--with BITS]
 //! pkrs-check run-report LOG
 //! pkrs-check docs-report --out DIR [--readme FILE] [--docs DIR] [--check] [--run LOG]... [--xdp LOG]... [--xdp-sim LOG]...
@@ -24,7 +25,7 @@ use std::process::ExitCode;
 
 fn usage() -> String {
     "usage: pkrs-check (bench|rejected|kunit|ok|logged) LOG STEP [options] \
-     | cheaper LOG STEP TYPE STEP2 TYPE2 --by N | clean LOG | box LOG | xdp-report LOG \
+     | cheaper LOG STEP TYPE STEP2 TYPE2 --by N | clean LOG | box LOG | xdp-report LOG | xdp-agree LOG1 LOG2 \
      | run-report LOG | docs-report --out DIR [--readme FILE] [--docs DIR] [--check] [--run LOG]... [--xdp LOG]... [--xdp-sim LOG]..."
         .into()
 }
@@ -439,6 +440,31 @@ fn run(args: &[String]) -> Result<(), String> {
             }
             if !runs.iter().any(|r| r.check().is_ok()) {
                 return Err(format!("{path}: no valid run"));
+            }
+            return Ok(());
+        }
+        if cmd == "xdp-agree" {
+            // `xdp-agree LOG1 LOG2`: the two logs' paired ratios agree
+            // within their 95 % intervals (each pair, case and
+            // configuration both have).
+            let [other] = rest else {
+                return Err(usage());
+            };
+            let read = |p: &str| -> Result<Vec<xdp::Run>, String> {
+                let t = std::fs::read(p).map_err(|e| format!("{p}: {e}"))?;
+                xdp::parse_log(&String::from_utf8_lossy(&t))
+            };
+            let (lines, ok) = xdp::agree(&read(path)?, &read(other)?);
+            println!("cfg      case       a/b                        ratio   log 1 [95%]         log 2 [95%]");
+            for l in &lines {
+                println!("{l}");
+            }
+            if !ok {
+                return Err(if lines.is_empty() {
+                    "the two logs have no paired ratio in common".into()
+                } else {
+                    "the two logs disagree (or a ratio has no interval)".into()
+                });
             }
             return Ok(());
         }

@@ -519,6 +519,57 @@ fn interval(ci: Option<(f64, f64)>, prec: usize) -> String {
 }
 
 /// What a paired interval says at 95 %: above 1, below 1, or neither.
+/// Whether two runs of the benchmark agree: for every pair, case and
+/// configuration both have, the two 95 % intervals of the pps ratio
+/// overlap, and so do those of the cost ratio. Returns one line per
+/// comparison ("agree" or "DISAGREE", with both intervals) and whether
+/// all agree; a comparison where either side has no interval counts as a
+/// disagreement (it cannot show agreement).
+pub fn agree(a: &[Run], b: &[Run]) -> (Vec<String>, bool) {
+    let (pa, pb) = (paired(a), paired(b));
+    let mut lines = Vec::new();
+    let mut ok = true;
+    let overlap = |x: Option<(f64, f64)>, y: Option<(f64, f64)>| match (x, y) {
+        (Some((x0, x1)), Some((y0, y1))) => x0 <= y1 && y0 <= x1,
+        _ => false,
+    };
+    let ci = |c: Option<(f64, f64)>| match c {
+        Some((l, h)) => format!("[{l:.2}-{h:.2}]"),
+        None => "[-]".into(),
+    };
+    for x in &pa {
+        let Some(y) = pb
+            .iter()
+            .find(|y| y.cfg == x.cfg && y.case == x.case && y.what == x.what)
+        else {
+            continue;
+        };
+        for (k, xv, xc, yv, yc) in [
+            ("pps", x.pps, x.pps_ci, y.pps, y.pps_ci),
+            ("cost", x.cost, x.cost_ci, y.cost, y.cost_ci),
+        ] {
+            let good = overlap(xc, yc);
+            ok &= good;
+            lines.push(format!(
+                "{:<8} {:<10} {:<26} {:<5} {:>6.2} {:<13} {:>6.2} {:<13} {}",
+                x.cfg,
+                x.case,
+                x.what,
+                k,
+                xv,
+                ci(xc),
+                yv,
+                ci(yc),
+                if good { "agree" } else { "DISAGREE" }
+            ));
+        }
+    }
+    if lines.is_empty() {
+        ok = false;
+    }
+    (lines, ok)
+}
+
 pub fn verdict(ci: Option<(f64, f64)>) -> &'static str {
     match ci {
         Some((a, _)) if a > 1.0 => "ahead",
@@ -823,6 +874,45 @@ mod tests {
         };
         assert!(gtx("909980", "4").is_ok());
         assert!(gtx("909984", "4").is_err());
+    }
+
+    #[test]
+    fn two_runs_agree_when_their_intervals_overlap() {
+        // Seven valid rounds past the first of rs and virtio_net drop, the
+        // ratio 1.2 with a spread, and a second log at 1.22 (agrees) or 2.0
+        // (does not).
+        let log = |ratio: f64| -> Vec<Run> {
+            let mut v = vec![];
+            for round in 1..=8u32 {
+                let wobble = 1.0 + (round % 3) as f64 * 0.02;
+                for (d, sent) in [
+                    ("rs", 120_000.0 * ratio / 1.2 * wobble),
+                    ("virtio_net", 100_000.0),
+                ] {
+                    let mut r = line(&[("driver", d)]);
+                    r.run = round;
+                    r.sent = sent as u64;
+                    r.rx = r.sent;
+                    r.prog = Some(r.sent);
+                    r.act = Some(r.sent);
+                    r.sirq_ns = Some(r.sent * 800);
+                    v.push(r);
+                }
+            }
+            v
+        };
+        let (lines, ok) = agree(&log(1.2), &log(1.22));
+        assert!(ok, "{lines:?}");
+        assert!(lines
+            .iter()
+            .any(|l| l.contains("rs/virtio_net") && l.ends_with("agree")));
+        let (lines, ok) = agree(&log(1.2), &log(2.0));
+        assert!(!ok);
+        assert!(lines
+            .iter()
+            .any(|l| l.contains("pps") && l.ends_with("DISAGREE")));
+        // Nothing in common: no agreement shown.
+        assert!(!agree(&log(1.2), &[]).1);
     }
 
     #[test]
