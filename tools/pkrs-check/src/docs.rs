@@ -66,6 +66,33 @@ pub struct XdpLog {
     pub sim: bool,
 }
 
+/// One XDP log per benchmark (virtio or simulated NIC), clock (ICOUNT on
+/// or off) and device configuration: rounds are paired by number, and
+/// rounds of two boots cannot be paired.
+pub fn check_xdp_logs(logs: &[XdpLog]) -> Result<(), String> {
+    let mut seen: Vec<(bool, bool, String, &str)> = Vec::new();
+    for l in logs {
+        let mut cfgs: Vec<&str> = l.runs.iter().map(|r| r.cfg.as_str()).collect();
+        cfgs.dedup();
+        for c in cfgs {
+            if let Some(o) = seen
+                .iter()
+                .find(|x| x.0 == l.sim && x.1 == l.source.icount && x.2 == c)
+            {
+                return Err(format!(
+                    "{} and {}: two XDP logs of configuration {c} with ICOUNT {}: keep one \
+                     (rounds of two boots cannot be paired)",
+                    o.3,
+                    l.source.file,
+                    if l.source.icount { "on" } else { "off" }
+                ));
+            }
+            seen.push((l.sim, l.source.icount, c.to_string(), &l.source.file));
+        }
+    }
+    Ok(())
+}
+
 /// `YYYY-MM-DD HH:MM` from a `...-YYYYMMDD-HHMMSS...` file name (the
 /// names `make run` and `scripts/xdp-bench.sh` give their logs).
 pub fn date_from_name(name: &str) -> Option<String> {
@@ -718,6 +745,13 @@ fn xdp_section(xdps: &[XdpLog], sim: bool, cmdline: &str, files: &mut Files, o: 
                 format!("Configuration ``{cfg}``, {kind}")
             };
             section(o, &title, '-');
+            // The logs this configuration's runs come from.
+            let sources: Vec<&Source> = sources
+                .iter()
+                .zip(&mine)
+                .filter(|(_, l)| l.runs.iter().any(|r| r.cfg == *cfg))
+                .map(|(s, _)| *s)
+                .collect();
             let _ = writeln!(o, "Measured by:\n");
             for s in &sources {
                 let _ = writeln!(o, "- {}", rst_literal_commands(&s.line()));

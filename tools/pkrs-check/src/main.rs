@@ -291,6 +291,7 @@ fn docs_report(args: &[String]) -> Result<(), String> {
     if runs.is_empty() && xdps.is_empty() {
         return Err("docs-report: no log (--run LOG, --xdp LOG, --xdp-sim LOG)".into());
     }
+    docs::check_xdp_logs(&xdps)?;
     let files = docs::generate(&runs, &xdps, &quoted.join(" "));
     let readme = match readme {
         Some(p) => {
