@@ -66,6 +66,16 @@ pub struct XdpLog {
     pub sim: bool,
 }
 
+/// The order configurations are shown in: QEMU's default first, then the
+/// like-for-like one, then any other.
+fn cfg_rank(c: &str) -> u8 {
+    match c {
+        "default" => 0,
+        "like" => 1,
+        _ => 2,
+    }
+}
+
 /// One XDP log per benchmark (virtio or simulated NIC), clock (ICOUNT on
 /// or off) and device configuration: rounds are paired by number, and
 /// rounds of two boots cannot be paired.
@@ -738,6 +748,7 @@ fn xdp_section(xdps: &[XdpLog], sim: bool, cmdline: &str, files: &mut Files, o: 
                 cfgs.push(x.cfg.clone());
             }
         }
+        cfgs.sort_by_key(|c| cfg_rank(c));
         for cfg in &cfgs {
             let title = if sim {
                 format!("Simulated CQ NIC, {kind}")
@@ -1158,6 +1169,7 @@ pub fn readme(runs: &[RunLog], xdps: &[XdpLog]) -> String {
                     cfgs.push(x.cfg.clone());
                 }
             }
+            cfgs.sort_by_key(|c| cfg_rank(c));
             let cost = if icount { "instructions" } else { "ns" };
             for cfg in &cfgs {
                 let _ = writeln!(
@@ -1172,7 +1184,14 @@ pub fn readme(runs: &[RunLog], xdps: &[XdpLog]) -> String {
                     },
                     if icount { ", ICOUNT=1" } else { "" }
                 );
-                src(&mut o, &mine.iter().map(|x| &x.source).collect::<Vec<_>>());
+                src(
+                    &mut o,
+                    &mine
+                        .iter()
+                        .filter(|x| x.runs.iter().any(|r| r.cfg == *cfg))
+                        .map(|x| &x.source)
+                        .collect::<Vec<_>>(),
+                );
                 let mut cases: Vec<&str> = Vec::new();
                 let mut drivers: Vec<(String, String)> = Vec::new();
                 for x in summ.iter().filter(|x| x.cfg == *cfg) {
