@@ -156,7 +156,7 @@ else
 	scripts/testbox.sh --kdir "$(kdir)" --scenario tests/guest/run-bench.sh $(if $(ICOUNT),--icount) \
 		$${ko:+--ko "$$ko"} --env PKRS_BENCH="$$PKRS_BENCH" --env PKRS_BENCH_ARGS="$$PKRS_BENCH_ARGS" \
 		--env PKRS_BENCH_RUNS="$$PKRS_BENCH_RUNS" --env PKRS_ICOUNT=$(if $(ICOUNT),1,0) \
-		--env PKRS_COMMIT="$$(. scripts/lib.sh && pkrs_commit)" \
+		--env PKRS_COMMIT="$$(bash -c '. scripts/lib.sh && pkrs_commit')" \
 		--timeout 1800 --log "$$log" || { echo "log: $$log"; exit 1; }; \
 	echo; rc=0; $(pkrs_check) run-report "$$log" || rc=1; echo "log: $$log"; exit $$rc
 endif
