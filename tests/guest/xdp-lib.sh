@@ -392,7 +392,7 @@ bc_fields() {
 	fi
 	# Per CPU: the later read minus the earlier, CPU by CPU.
 	cpu=$(echo "$(kv "$bc_ct0" net_rx_cpu_ns) $(kv "$bc_ct1" net_rx_cpu_ns)" |
-		awk '{ n = split($1, a, ","); split($2, b, ","); for (i = 1; i <= n; i++) printf "%s%d", (i > 1 ? "," : ""), b[i] - a[i] }')
+		awk '{ n = split($1, a, ","); split($2, b, ","); for (i = 1; i <= n; i++) printf "%s%.0f", (i > 1 ? "," : ""), b[i] - a[i] }')
 	echo "rx=$((bc_rx1 - bc_rx0)) prog=$(dlt $bc_prog0 $bc_prog1) act=$(dlt $bc_act0 $bc_act1) act_err=$err" \
 		"ipin=$((bc_ipin1 - bc_ipin0))" \
 		"exc=$(dlt $(kv "$bc_ct0" xdp_exception) $(kv "$bc_ct1" xdp_exception))" \

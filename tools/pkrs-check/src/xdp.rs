@@ -235,6 +235,18 @@ impl Run {
                 self.rx
             ));
         }
+        // Outside XDP_TX and XDP_REDIRECT no verdict may fail: an
+        // xdp_exception (an aborted or unknown verdict) or a failed
+        // redirect would mean the frames did not all meet the case's
+        // verdict, whatever the other counts say.
+        if !matches!(self.case.as_str(), "tx" | "redirect") {
+            if let Some(x) = self.exc.filter(|x| *x > 0) {
+                return Err(format!("xdp_exception = 0: {x} != 0"));
+            }
+            if let Some(x) = self.rerr.filter(|x| *x > 0) {
+                return Err(format!("xdp_redirect_err = 0: {x} != 0"));
+            }
+        }
         match self.case.as_str() {
             "tx" => {
                 let e = act_err.ok_or("no count of failed XDP_TX")?;
@@ -518,7 +530,6 @@ fn interval(ci: Option<(f64, f64)>, prec: usize) -> String {
     }
 }
 
-/// What a paired interval says at 95 %: above 1, below 1, or neither.
 /// Whether two runs of the benchmark agree: for every pair, case and
 /// configuration both have, the two 95 % intervals of the pps ratio
 /// overlap, and so do those of the cost ratio. Returns one line per
@@ -542,6 +553,13 @@ pub fn agree(a: &[Run], b: &[Run]) -> (Vec<String>, bool) {
             .iter()
             .find(|y| y.cfg == x.cfg && y.case == x.case && y.what == x.what)
         else {
+            // A comparison the second log cannot make (its runs of one
+            // side all invalid, or missing) shows no agreement.
+            ok = false;
+            lines.push(format!(
+                "{:<8} {:<10} {:<26} not in the second log: DISAGREE",
+                x.cfg, x.case, x.what
+            ));
             continue;
         };
         for (k, xv, xc, yv, yc) in [
@@ -564,12 +582,25 @@ pub fn agree(a: &[Run], b: &[Run]) -> (Vec<String>, bool) {
             ));
         }
     }
+    for y in &pb {
+        if !pa
+            .iter()
+            .any(|x| x.cfg == y.cfg && x.case == y.case && x.what == y.what)
+        {
+            ok = false;
+            lines.push(format!(
+                "{:<8} {:<10} {:<26} not in the first log: DISAGREE",
+                y.cfg, y.case, y.what
+            ));
+        }
+    }
     if lines.is_empty() {
         ok = false;
     }
     (lines, ok)
 }
 
+/// What a paired interval says at 95 %: above 1, below 1, or neither.
 pub fn verdict(ci: Option<(f64, f64)>) -> &'static str {
     match ci {
         Some((a, _)) if a > 1.0 => "ahead",
@@ -911,8 +942,19 @@ mod tests {
         assert!(lines
             .iter()
             .any(|l| l.contains("pps") && l.ends_with("DISAGREE")));
-        // Nothing in common: no agreement shown.
+        // Nothing in common: no agreement shown; a pair one log lacks is
+        // a disagreement.
         assert!(!agree(&log(1.2), &[]).1);
+        let rs_only: Vec<Run> = log(1.2).into_iter().filter(|r| r.driver == "rs").collect();
+        let (lines, ok) = agree(&log(1.2), &rs_only);
+        assert!(!ok);
+        assert!(lines.iter().any(|l| l.contains("not in the second log")));
+        // Outside TX and REDIRECT, any xdp_exception throws the run out.
+        assert!(line(&[("exc", "1")])
+            .check()
+            .unwrap_err()
+            .starts_with("xdp_exception = 0"));
+        assert!(line(&[("rerr", "2")]).check().is_err());
     }
 
     #[test]
