@@ -372,19 +372,28 @@ bc_read() {
 		"bc_ipin$1=$(snmp Ip InReceives) bc_act$1=$a bc_err$1=$e bc_ct$1='$($CPUTIME read $CT_PIN)'"
 }
 # bc_fields MODE CASE: the fields of one @@XDP-BENCH line from bc_*0 and
-# bc_*1 (see tests/guest/xdp-bench.sh).
+# bc_*1 (see tests/guest/xdp-bench.sh). $PEER, when set, names the device
+# whose NAPI polls are the peer's (peer_ns).
 bc_fields() {
-	local err=$(dlt $bc_err0 $bc_err1) cpu
+	local err=$(dlt $bc_err0 $bc_err1) cpu exa
+	# xdp_exception per verdict (XDP_ABORTED, DROP, PASS, TX, REDIRECT,
+	# other), the later read minus the earlier.
+	exa=$(echo "$(kv "$bc_ct0" xdp_exception_act) $(kv "$bc_ct1" xdp_exception_act)" |
+		awk 'NF == 2 { n = split($1, a, ","); split($2, b, ","); for (i = 1; i <= n; i++) printf "%s%.0f", (i > 1 ? "," : ""), b[i] - a[i]; f = 1 }
+			END { if (!f) print "-" }')
 	# Generic XDP: the kernel's tracepoints count the failed verdicts. A
 	# redirect fails either at the map (xdp_redirect_err) or at the
 	# target's transmit: generic_xdp_tx() traces a full queue as
-	# xdp_exception (action TX), for XDP_TX and XDP_REDIRECT alike.
+	# xdp_exception with the verdict XDP_TX, for XDP_TX and XDP_REDIRECT
+	# alike. Only those count: an exception of another verdict is not a
+	# full queue (the host's check wants it 0).
 	if [ $1 = generic ]; then
+		local ex=- re
+		[ "$exa" != - ] && ex=$(echo $exa | cut -d, -f4)
 		case $2 in
-		tx) err=$(dlt $(kv "$bc_ct0" xdp_exception) $(kv "$bc_ct1" xdp_exception)) ;;
+		tx) err=$ex ;;
 		redirect)
-			local re=$(dlt $(kv "$bc_ct0" redirect_err) $(kv "$bc_ct1" redirect_err))
-			local ex=$(dlt $(kv "$bc_ct0" xdp_exception) $(kv "$bc_ct1" xdp_exception))
+			re=$(dlt $(kv "$bc_ct0" redirect_err) $(kv "$bc_ct1" redirect_err))
 			err=-
 			case "$re$ex" in *-*) ;; *) err=$((re + ex)) ;; esac ;;
 		*) err=0 ;;
@@ -395,10 +404,13 @@ bc_fields() {
 		awk '{ n = split($1, a, ","); split($2, b, ","); for (i = 1; i <= n; i++) printf "%s%.0f", (i > 1 ? "," : ""), b[i] - a[i] }')
 	echo "rx=$((bc_rx1 - bc_rx0)) prog=$(dlt $bc_prog0 $bc_prog1) act=$(dlt $bc_act0 $bc_act1) act_err=$err" \
 		"ipin=$((bc_ipin1 - bc_ipin0))" \
-		"exc=$(dlt $(kv "$bc_ct0" xdp_exception) $(kv "$bc_ct1" xdp_exception))" \
+		"exc=$(dlt $(kv "$bc_ct0" xdp_exception) $(kv "$bc_ct1" xdp_exception)) exc_act=$exa" \
 		"rerr=$(dlt $(kv "$bc_ct0" redirect_err) $(kv "$bc_ct1" redirect_err))" \
 		"dm_sent=$(dlt $(kv "$bc_ct0" devmap_sent) $(kv "$bc_ct1" devmap_sent))" \
 		"dm_drops=$(dlt $(kv "$bc_ct0" devmap_drops) $(kv "$bc_ct1" devmap_drops))" \
 		"sirq_ns=$(dlt $(kv "$bc_ct0" net_rx_ns) $(kv "$bc_ct1" net_rx_ns))" \
-		"sirq_runs=$(dlt $(kv "$bc_ct0" net_rx_runs) $(kv "$bc_ct1" net_rx_runs)) sirq_cpu_ns=$cpu"
+		"sirq_runs=$(dlt $(kv "$bc_ct0" net_rx_runs) $(kv "$bc_ct1" net_rx_runs)) sirq_cpu_ns=$cpu" \
+		"peer_ns=$([ -n "${PEER:-}" ] && dlt $(kv0 "$bc_ct0" napi_ns_$PEER) $(kv0 "$bc_ct1" napi_ns_$PEER) || echo -)"
 }
+# kv0 LINE KEY: as kv, 0 when LINE has no KEY (a device that never polled).
+kv0() { kv "$1" "$2" || echo 0; }

@@ -64,15 +64,51 @@ pub struct Run {
     pub gns: u64,
     /// Nanoseconds in the NET_RX softirq over the send, all CPUs.
     pub sirq_ns: Option<u64>,
+    /// xdp_exception by the verdict it reports (XDP_ABORTED, DROP, PASS,
+    /// TX, REDIRECT, other); None in logs that predate the split.
+    pub exc_act: Option<Vec<u64>>,
+    /// Of sirq_ns, the peer NIC's NAPI polls (what a redirect's frames
+    /// cost the receiving side); None where not measured.
+    pub peer_ns: Option<u64>,
     /// The line has the fields of the per-run proof.
     pub proved_fields: bool,
+    /// Why the line could not be read (a missing or malformed field): the
+    /// run is invalid, the rest of the log still counts.
+    pub bad: Option<String>,
 }
 
-/// Parses one `@@XDP-BENCH` line; `None` for other lines.
+/// xdp_exception_act's slot of XDP_TX (enum xdp_action).
+const EXC_TX: usize = 3;
+
+/// Parses one `@@XDP-BENCH` line; `None` for other lines. A line that
+/// cannot be read whole is still a run: an invalid one ([`Run::bad`]),
+/// named by whatever of cfg, driver, mode, case and run it has ("?" for
+/// the rest), so that one broken line costs one run, not the log.
 pub fn parse_line(line: &str) -> Result<Option<Run>, String> {
     let Some(rest) = line.trim_end().strip_prefix("@@XDP-BENCH ") else {
         return Ok(None);
     };
+    match parse_fields(rest) {
+        Ok(r) => Ok(Some(r)),
+        Err(e) => {
+            let word = |k: &str| {
+                rest.split_whitespace()
+                    .find_map(|w| w.strip_prefix(k).and_then(|v| v.strip_prefix('=')))
+            };
+            Ok(Some(Run {
+                cfg: word("cfg").unwrap_or("default").to_string(),
+                driver: word("driver").unwrap_or("?").to_string(),
+                mode: word("mode").unwrap_or("?").to_string(),
+                case: word("case").unwrap_or("?").to_string(),
+                run: word("run").and_then(|v| v.parse().ok()).unwrap_or(0),
+                bad: Some(e),
+                ..Run::default()
+            }))
+        }
+    }
+}
+
+fn parse_fields(rest: &str) -> Result<Run, String> {
     let mut kv = BTreeMap::new();
     for w in rest.split_whitespace() {
         let (k, v) = w.split_once('=').ok_or(format!("not key=value: {w:?}"))?;
@@ -117,14 +153,27 @@ pub fn parse_line(line: &str) -> Result<Option<Run>, String> {
         ns: n("ns")?,
         gns: n("gns")?,
         sirq_ns: opt("sirq_ns")?,
+        exc_act: match kv.get("exc_act") {
+            None | Some(&"-") => None,
+            Some(v) => Some(
+                v.split(',')
+                    .map(|x| x.parse().map_err(|_| "exc_act is not a list of numbers"))
+                    .collect::<Result<Vec<u64>, _>>()?,
+            ),
+        },
+        peer_ns: opt("peer_ns")?,
         proved_fields: ["prog", "act", "act_err", "ipin", "sirq_ns"]
             .iter()
             .all(|k| kv.contains_key(k)),
+        bad: None,
     };
     if run.ns == 0 {
         return Err("ns=0".into());
     }
-    Ok(Some(run))
+    if run.exc_act.as_ref().is_some_and(|v| v.len() != 6) {
+        return Err("exc_act has not 6 verdicts".into());
+    }
+    Ok(run)
 }
 
 /// The first `@@XDP-BENCH-INFO` line's KEY=VALUE words.
@@ -187,6 +236,9 @@ impl Run {
     ///   dropped, `dm_sent + dm_drops == rx - act_err`; and the peer
     ///   received what was sent, `fwd == dm_sent`).
     pub fn check(&self) -> Result<(), String> {
+        if let Some(b) = &self.bad {
+            return Err(format!("unreadable line: {b}"));
+        }
         if !self.proved_fields {
             return Err("the line has no per-run counts (a log older than the check)".into());
         }
@@ -214,12 +266,24 @@ impl Run {
             "none" | "pass" if !floor => eq("ipin = rx", ipin, self.rx)?,
             _ => eq("ipin = 0", ipin, 0)?,
         }
+        // xdp_exception split by verdict: the parts add up to the whole,
+        // and in XDP_TX and XDP_REDIRECT runs only a failed transmit (the
+        // verdict XDP_TX) may be one: an aborted or unknown verdict is not
+        // a full queue, whatever else the counts say.
+        if let (Some(v), Some(x)) = (&self.exc_act, self.exc) {
+            eq("xdp_exception = the sum over verdicts", v.iter().sum(), x)?;
+            if matches!(self.case.as_str(), "tx" | "redirect") {
+                eq("xdp_exception = those of XDP_TX", v[EXC_TX], x)?;
+            }
+        }
         // Generic XDP has no driver counter of failed verdicts: the
         // kernel's tracepoints count them. generic_xdp_tx() traces a full
-        // queue as xdp_exception, for XDP_TX and XDP_REDIRECT alike; a
-        // redirect the map refused is an xdp_redirect_err.
+        // queue as xdp_exception (verdict XDP_TX), for XDP_TX and
+        // XDP_REDIRECT alike; a redirect the map refused is an
+        // xdp_redirect_err.
         let generic_err = |case: &str| -> Result<Option<u64>, String> {
             let x = self.exc.ok_or("no xdp_exception count")?;
+            let x = self.exc_act.as_ref().map_or(x, |v| v[EXC_TX]);
             let r = self.rerr.ok_or("no xdp_redirect_err count")?;
             Ok(Some(if case == "tx" { x } else { x + r }))
         };
@@ -273,9 +337,14 @@ impl Run {
     }
 
     /// Guest ns (instructions with ICOUNT=1) per frame: the NET_RX
-    /// softirq's when the line has it, else the whole machine's.
+    /// softirq's when the line has it, without the peer NIC's NAPI polls
+    /// where those were measured; else the whole machine's.
     pub fn cost(&self) -> f64 {
-        self.sirq_ns.unwrap_or(self.gns) as f64 / self.rx.max(1) as f64
+        let ns = match self.sirq_ns {
+            Some(s) => s.saturating_sub(self.peer_ns.unwrap_or(0)),
+            None => self.gns,
+        };
+        ns as f64 / self.rx.max(1) as f64
     }
 }
 
@@ -536,8 +605,26 @@ fn interval(ci: Option<(f64, f64)>, prec: usize) -> String {
 /// comparison ("agree" or "DISAGREE", with both intervals) and whether
 /// all agree; a comparison where either side has no interval counts as a
 /// disagreement (it cannot show agreement).
+///
+/// The cost leaves the peer NIC's polls out only when both logs measured
+/// them (`peer_ns`): otherwise both are compared with them in.
 pub fn agree(a: &[Run], b: &[Run]) -> (Vec<String>, bool) {
-    let (pa, pb) = (paired(a), paired(b));
+    let has_peer = |v: &[Run]| v.iter().any(|r| r.peer_ns.is_some());
+    let strip = |v: &[Run]| -> Vec<Run> {
+        v.iter()
+            .cloned()
+            .map(|mut r| {
+                r.peer_ns = None;
+                r
+            })
+            .collect()
+    };
+    let (a, b) = if has_peer(a) && has_peer(b) {
+        (a.to_vec(), b.to_vec())
+    } else {
+        (strip(a), strip(b))
+    };
+    let (pa, pb) = (paired(&a), paired(&b));
     let mut lines = Vec::new();
     let mut ok = true;
     let overlap = |x: Option<(f64, f64)>, y: Option<(f64, f64)>| match (x, y) {
@@ -770,7 +857,7 @@ pub fn check(runs: &[Run], drivers: &[&str], cases: &[&str]) -> Result<(), Strin
 mod tests {
     use super::*;
 
-    const L: &str = "@@XDP-BENCH cfg=default driver=rs mode=drv case=drop run=1 cb=0 sent=909984 rx=909984 prog=909984 act=909984 act_err=0 back=0 fwd=0 ipin=0 exc=0 rerr=0 dm_sent=0 dm_drops=0 ns=1000000000 gns=1070000000 sirq_ns=800000000 sirq_runs=14000 sirq_cpu_ns=800000000,0";
+    const L: &str = "@@XDP-BENCH cfg=default driver=rs mode=drv case=drop run=1 cb=0 sent=909984 rx=909984 prog=909984 act=909984 act_err=0 back=0 fwd=0 ipin=0 exc=0 rerr=0 dm_sent=0 dm_drops=0 ns=1000000000 gns=1070000000 sirq_ns=800000000 sirq_runs=14000 sirq_cpu_ns=800000000,0 peer_ns=-";
 
     #[test]
     fn parses_a_line() {
@@ -792,12 +879,77 @@ mod tests {
     }
 
     #[test]
-    fn rejects_broken_lines() {
-        assert!(parse_line("@@XDP-BENCH driver=rs").is_err());
-        assert!(parse_line(&L.replace("sent=909984", "sent=x")).is_err());
-        assert!(parse_line(&L.replace("prog=909984", "prog=x")).is_err());
-        assert!(parse_line(&L.replace("run=1", "run=1 run=2")).is_err());
-        assert!(parse_line(&L.replace("ns=1000000000", "ns=0")).is_err());
+    fn a_broken_line_is_one_invalid_run() {
+        let bad = |l: &str| {
+            let r = parse_line(l).unwrap().unwrap();
+            let e = r.check().unwrap_err();
+            assert!(e.starts_with("unreadable line"), "{l}: {e}");
+            r
+        };
+        let r = bad("@@XDP-BENCH driver=rs");
+        assert_eq!((r.driver.as_str(), r.case.as_str(), r.run), ("rs", "?", 0));
+        let r = bad(&L.replace("sent=909984", "sent=x"));
+        assert_eq!(
+            (r.driver.as_str(), r.case.as_str(), r.run),
+            ("rs", "drop", 1)
+        );
+        bad(&L.replace("sent=909984", "sent="));
+        bad(&L.replace("prog=909984", "prog=x"));
+        bad(&L.replace("run=1", "run=1 run=2"));
+        bad(&L.replace("ns=1000000000", "ns=0"));
+        bad(&format!("{L} exc_act=1,2"));
+        // The log around it still counts.
+        let log = format!(
+            "{L}\n{}\n{}\n",
+            L.replace("ipin=0", "ipin="),
+            L.replace("run=1", "run=2")
+        );
+        let runs = parse_log(&log).unwrap();
+        assert_eq!(runs.len(), 3);
+        assert_eq!(runs.iter().filter(|r| r.check().is_ok()).count(), 2);
+        let s = summarise(&runs);
+        assert_eq!((s[0].total, s[0].runs), (3, 1));
+        assert_eq!(s[0].invalid.get("unreadable line"), Some(&1));
+    }
+
+    #[test]
+    fn exceptions_by_verdict() {
+        let x = |f: &[(&str, &str)], exc: &str, act: &str| {
+            let mut r = line(f);
+            r.exc = Some(exc.parse().unwrap());
+            r.exc_act = Some(act.split(',').map(|v| v.parse().unwrap()).collect());
+            r.check()
+        };
+        // Generic XDP_TX: only the exceptions of XDP_TX are full queues.
+        let gtx = [
+            ("mode", "generic"),
+            ("case", "tx"),
+            ("act", "-"),
+            ("act_err", "-"),
+            ("back", "909980"),
+        ];
+        assert!(x(&gtx, "4", "0,0,0,4,0,0").is_ok());
+        let e = x(&gtx, "5", "1,0,0,4,0,0").unwrap_err();
+        assert!(e.starts_with("xdp_exception = those of XDP_TX"), "{e}");
+        let e = x(&gtx, "5", "0,0,0,4,0,0").unwrap_err();
+        assert!(e.starts_with("xdp_exception = the sum"), "{e}");
+        // Native XDP_TX: the driver's count, and no aborted verdict.
+        let tx = [("case", "tx"), ("back", "909980"), ("act_err", "4")];
+        assert!(x(&tx, "4", "0,0,0,4,0,0").is_ok());
+        assert!(x(&tx, "4", "4,0,0,0,0,0").is_err());
+        // Outside XDP_TX and XDP_REDIRECT none at all.
+        assert!(x(&[], "1", "0,0,0,1,0,0").is_err());
+        assert!(x(&[], "0", "0,0,0,0,0,0").is_ok());
+    }
+
+    #[test]
+    fn the_peer_is_left_out_of_the_cost() {
+        let mut r = line(&[]);
+        assert_eq!(r.cost(), 800000000.0 / 909984.0);
+        r.peer_ns = Some(100000000);
+        assert_eq!(r.cost(), 700000000.0 / 909984.0);
+        let r = line(&[("peer_ns", "-")]);
+        assert_eq!(r.peer_ns, None);
     }
 
     fn line(f: &[(&str, &str)]) -> Run {
@@ -949,6 +1101,33 @@ mod tests {
         let (lines, ok) = agree(&log(1.2), &rs_only);
         assert!(!ok);
         assert!(lines.iter().any(|l| l.contains("not in the second log")));
+        // A log that left the peer's polls out (rs's cost halved by them)
+        // is compared with one that did not with the polls in on both sides.
+        let peer: Vec<Run> = log(1.2)
+            .into_iter()
+            .map(|mut r| {
+                r.peer_ns = Some(if r.driver == "rs" { r.sent * 400 } else { 0 });
+                r
+            })
+            .collect();
+        assert!(agree(&log(1.2), &peer)
+            .0
+            .iter()
+            .all(|l| l.ends_with("agree")));
+        assert!(
+            !agree(
+                &peer,
+                &peer
+                    .iter()
+                    .cloned()
+                    .map(|mut r| {
+                        r.peer_ns = Some(0);
+                        r
+                    })
+                    .collect::<Vec<_>>()
+            )
+            .1
+        );
         // Outside TX and REDIRECT, any xdp_exception throws the run out.
         assert!(line(&[("exc", "1")])
             .check()

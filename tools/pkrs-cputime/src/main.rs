@@ -15,6 +15,7 @@
 //! ```text
 //! net_rx_ns=N net_rx_runs=N sirq_ns=N sirq_runs=N net_rx_cpu_ns=N,N,...
 //! xdp_exception=N redirect_err=N devmap_drops=N devmap_sent=N
+//! xdp_exception_act=N,N,N,N,N,N napi_ns_DEV=N napi_polls_DEV=N ...
 //! ```
 //!
 //! `*_ns` is the time between `irq:softirq_entry` and `irq:softirq_exit` as
@@ -22,14 +23,21 @@
 //! QEMU runs with `-icount shift=0`. `net_rx` is the NET_RX vector (NAPI
 //! polls, and in them XDP), `sirq` every vector. The other four count the
 //! XDP tracepoints that report dropped frames: the kernel's own account,
-//! independent of the driver's counters.
+//! independent of the driver's counters. `xdp_exception_act` splits
+//! xdp_exception by the verdict it reports (XDP_ABORTED, DROP, PASS, TX,
+//! REDIRECT, any other). `napi_ns_DEV` is the time of device DEV's NAPI
+//! polls inside NET_RX (from the softirq's entry, or the poll before on
+//! that CPU, to `napi:napi_poll`, which fires as a poll returns), and
+//! `napi_polls_DEV` their number; one pair per device that has polled
+//! (characters other than letters, digits, `_`, `.` and `-` in DEV become
+//! `_`).
 
 use std::path::{Path, PathBuf};
 use std::process::exit;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use aya::maps::{loaded_maps, Map, MapData, PerCpuArray};
+use aya::maps::{loaded_maps, Map, MapData, PerCpuArray, PerCpuHashMap};
 use aya::programs::TracePoint;
 use aya::{include_bytes_aligned, Ebpf, Pod};
 
@@ -39,14 +47,17 @@ const USAGE: &str = "usage: pkrs-cputime serve DIR | read DIR | map NAME [INDEX]
 /// NET_RX_SOFTIRQ (include/linux/interrupt.h).
 const NET_RX: u32 = 3;
 const NR_VEC: u32 = 10;
-const MAPS: [&str; 2] = ["cputime_acc", "cputime_xdp"];
+const MAPS: [&str; 4] = ["cputime_acc", "cputime_xdp", "cputime_exc", "cputime_napi"];
+/// xdp_exception's slots: XDP_ABORTED..XDP_REDIRECT, any other verdict.
+const NR_ACT: u32 = 6;
 /// (program, tracepoint category, tracepoint name).
-const PROGS: [(&str, &str, &str); 5] = [
+const PROGS: [(&str, &str, &str); 6] = [
     ("softirq_entry", "irq", "softirq_entry"),
     ("softirq_exit", "irq", "softirq_exit"),
     ("xdp_exception", "xdp", "xdp_exception"),
     ("xdp_redirect_err", "xdp", "xdp_redirect_err"),
     ("xdp_devmap_xmit", "xdp", "xdp_devmap_xmit"),
+    ("napi_poll", "napi", "napi_poll"),
 ];
 
 #[repr(C)]
@@ -57,6 +68,32 @@ struct Acc {
 }
 // SAFETY: two u64s, no padding; any bit pattern is a valid value.
 unsafe impl Pod for Acc {}
+
+/// A device name as the tracepoint records it (IFNAMSIZ bytes, NUL-padded).
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Name([u8; 16]);
+// SAFETY: 16 bytes, no padding; any bit pattern is a valid value.
+unsafe impl Pod for Name {}
+
+impl Name {
+    /// The name up to its NUL, with every character but letters, digits,
+    /// `_`, `.` and `-` as `_` (so that it makes one KEY=VALUE word).
+    fn word(&self) -> String {
+        let end = self.0.iter().position(|&b| b == 0).unwrap_or(self.0.len());
+        self.0[..end]
+            .iter()
+            .map(|&b| {
+                let c = b as char;
+                if c.is_ascii_alphanumeric() || "_.-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    }
+}
 
 static STOP: AtomicBool = AtomicBool::new(false);
 
@@ -140,6 +177,12 @@ fn percpu<V: Pod>(path: &Path) -> Result<PerCpuArray<MapData, V>, String> {
     PerCpuArray::try_from(map).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+fn percpu_hash<K: Pod, V: Pod>(path: &Path) -> Result<PerCpuHashMap<MapData, K, V>, String> {
+    let data = MapData::from_pin(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let map = Map::from_map_data(data).map_err(|e| format!("{}: {e}", path.display()))?;
+    PerCpuHashMap::try_from(map).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 fn read(dir: &Path) -> Result<String, String> {
     let acc: PerCpuArray<_, Acc> = percpu(&pin_path(dir, MAPS[0]))?;
     let xdp: PerCpuArray<_, u64> = percpu(&pin_path(dir, MAPS[1]))?;
@@ -169,16 +212,38 @@ fn read(dir: &Path) -> Result<String, String> {
             .map_err(|e| format!("cputime_xdp[{i}]: {e}"))?;
         *slot = v.iter().sum();
     }
+    let exc: PerCpuArray<_, u64> = percpu(&pin_path(dir, MAPS[2]))?;
+    let mut by_act = Vec::new();
+    for act in 0..NR_ACT {
+        let v = exc
+            .get(&act, 0)
+            .map_err(|e| format!("cputime_exc[{act}]: {e}"))?;
+        by_act.push(v.iter().sum::<u64>().to_string());
+    }
+    let napi: PerCpuHashMap<_, Name, Acc> = percpu_hash(&pin_path(dir, MAPS[3]))?;
+    let mut devs = Vec::new();
+    for item in napi.iter() {
+        let (name, v) = item.map_err(|e| format!("cputime_napi: {e}"))?;
+        let (ns, polls) = v.iter().fold((0, 0), |(n, p), a| (n + a.ns, p + a.runs));
+        devs.push((name.word(), ns, polls));
+    }
+    devs.sort();
     let cpus: Vec<String> = rx_cpu.iter().map(u64::to_string).collect();
-    Ok(format!(
+    let mut out = format!(
         "net_rx_ns={rx_ns} net_rx_runs={rx_runs} sirq_ns={all_ns} sirq_runs={all_runs} \
-         net_rx_cpu_ns={} xdp_exception={} redirect_err={} devmap_drops={} devmap_sent={}",
+         net_rx_cpu_ns={} xdp_exception={} redirect_err={} devmap_drops={} devmap_sent={} \
+         xdp_exception_act={}",
         cpus.join(","),
         x[0],
         x[1],
         x[2],
-        x[3]
-    ))
+        x[3],
+        by_act.join(",")
+    );
+    for (dev, ns, polls) in devs {
+        out += &format!(" napi_ns_{dev}={ns} napi_polls_{dev}={polls}");
+    }
+    Ok(out)
 }
 
 fn map_sum(name: &str, index: u32) -> Result<u64, String> {
