@@ -6,8 +6,9 @@
 # host's report (pkrs-check xdp-report):
 #
 #   @@XDP-BENCH cfg=G driver=D mode=M case=C run=R cb=B sent=N rx=N prog=N
-#     act=N act_err=N back=N fwd=N ipin=N exc=N rerr=N dm_sent=N dm_drops=N
-#     ns=N gns=N sirq_ns=N sirq_runs=N sirq_cpu_ns=N,N
+#     act=N act_err=N back=N fwd=N ipin=N exc=N exc_act=N,N,N,N,N,N rerr=N
+#     dm_sent=N dm_drops=N ns=N gns=N sirq_ns=N sirq_runs=N sirq_cpu_ns=N,N
+#     peer_ns=N
 #
 # Each count comes from a different place, so that the host can check
 # them against each other per run:
@@ -32,7 +33,9 @@
 #   ipin     IPv4 InReceives (the stack's own count)
 #   exc rerr dm_sent dm_drops  the XDP tracepoints over the run:
 #            xdp_exception, xdp_redirect_err, and ndo_xdp_xmit's sent and
-#            dropped frames (xdp_devmap_xmit)
+#            dropped frames (xdp_devmap_xmit); exc_act: xdp_exception by
+#            the verdict it reports (XDP_ABORTED, DROP, PASS, TX, REDIRECT,
+#            other)
 #   gns      guest ns of the send (guest instructions with ICOUNT=1), the
 #            whole machine
 #   sirq_ns  ns in the NET_RX softirq over the send, all CPUs (NAPI polls,
@@ -40,6 +43,9 @@
 #            sirq_runs its runs, sirq_cpu_ns per CPU: pkrs-cputime's
 #            probe on irq:softirq_entry/exit, the scenario's own commands
 #            (process context) left out
+#   peer_ns  of sirq_ns, the peer NIC's NAPI polls (pkrs-cputime's probe on
+#            napi:napi_poll): what a REDIRECT run's frames cost the
+#            receiving side, which is not the driver's
 #   cb       the copybreak in effect: virtio_xdp's module parameter, set per
 #            case to what virtio_net does in the same configuration (it
 #            copies frames up to 128 bytes into a new skb with mergeable
@@ -84,10 +90,29 @@ cputime_start || exit 1
 echo $V0 >/sys/bus/virtio/drivers/virtio_net/bind
 P=$(ls /sys/bus/virtio/devices/$V0/net)
 MACP=$(cat /sys/class/net/$P/address)
+PEER=$P
 $IP link set $P up
 $IP link set dev $P xdpdrv obj $BPF/xdp_drop.o sec xdp || echo "cannot attach XDP_DROP to the peer"
+# Every NIC's interrupts, and so all NET_RX work, on CPU 0. QEMU runs both
+# vCPUs on one TCG thread, so while one is in a softirq the other's
+# instructions pass on the same clock: softirq time summed over CPUs
+# counted work of both twice whenever both were in one (virtio_net's TX
+# completions on CPU 1 gave XDP_TX costs 7 % apart in two boots). With all
+# of it on one CPU the sum is that CPU's, and the other is idle.
+# irqs PCI: the device's MSI interrupts; irq_cpus PCI: the CPUs they are
+# delivered to (effective affinity).
+irqs() { ls /sys/bus/pci/devices/0000:00:$1.0/msi_irqs 2>/dev/null; }
+pin_irqs() {
+	local i
+	for i in $(irqs $1); do echo 0 >/proc/irq/$i/smp_affinity_list || echo "cannot move irq $i to CPU 0"; done
+}
+irq_cpus() {
+	local i
+	for i in $(irqs $1); do cat /proc/irq/$i/effective_affinity_list; done | sort -u | tr '\n' ' ' | sed 's/ $//; s/ /+/g'
+}
+pin_irqs 07
 gen_open
-echo "@@XDP-BENCH-INFO cfg=$CFG commit=${XB_COMMIT:-unknown} icount=${XB_ICOUNT:-0} size=$SIZE secs=$SECS rounds=$RUNS kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
+echo "@@XDP-BENCH-INFO cfg=$CFG commit=${XB_COMMIT:-unknown} icount=${XB_ICOUNT:-0} size=$SIZE secs=$SECS rounds=$RUNS kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo) peer_irq_cpus=$(irq_cpus 07)"
 # Guest time in ns (the guest's clock: instructions with -icount shift=0).
 gns() { awk '{ printf "%.0f\n", $1 * 1e9 }' /proc/uptime; }
 # With nanosecond resolution: the kernel's monotonic clock from
@@ -118,9 +143,11 @@ attach_driver() {
 	MAC2=$(cat /sys/class/net/$D2/address)
 	$IP addr add 10.0.2.2/24 dev $D2
 	$IP link set $D2 up
+	pin_irqs 09
+	pin_irqs 08
 	local params=-
 	[ $drv = virtio_xdp ] && params=$(cd /sys/module/virtio_xdp/parameters && for f in *; do printf '%s=%s,' $f $(cat $f); done)
-	echo "@@XDP-BENCH-DEV cfg=$CFG driver=$1 module=$drv params=${params%,} features=$(cat /sys/bus/virtio/devices/$V2/features) peer_features=$(cat /sys/bus/virtio/devices/$V0/features)"
+	echo "@@XDP-BENCH-DEV cfg=$CFG driver=$1 module=$drv params=${params%,} features=$(cat /sys/bus/virtio/devices/$V2/features) peer_features=$(cat /sys/bus/virtio/devices/$V0/features) irq_cpus=$(irq_cpus 09)/$(irq_cpus 08)"
 	sleep 0.5
 }
 detach_driver() {
