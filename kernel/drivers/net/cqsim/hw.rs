@@ -72,6 +72,14 @@ pub(crate) struct Job {
     /// frames of the job (sent or dropped), when the device stalls on a
     /// ring, or when the job ends; 0 or 1: after every frame.
     pub(crate) moder: AtomicU32,
+    /// The job's time (`ktime_get_mono_fast_ns()`): written by `send`, and
+    /// by the driver when it rearms with the job sent and every CQE taken
+    /// (`end_armed` lets that happen once per job, after `send` set it
+    /// up). `job_ns` in `ctl` is the difference: the time the driver took
+    /// for the job, without the reader's polling for its end.
+    pub(crate) t_start: AtomicU64,
+    pub(crate) t_end: AtomicU64,
+    pub(crate) end_armed: AtomicBool,
 }
 
 /// What the device counts.
@@ -213,6 +221,9 @@ impl Hw {
                     rate: AtomicU32::new(0),
                     moder: AtomicU32::new(0),
                     flows: AtomicU32::new(1),
+                    t_start: AtomicU64::new(0),
+                    t_end: AtomicU64::new(0),
+                    end_armed: AtomicBool::new(false),
                 },
                 c: HwCounters::default(),
                 seq: AtomicU64::new(0),
@@ -473,13 +484,38 @@ impl Hw {
         }
     }
 
+    /// The last job's time from `send` to the driver's taking its last
+    /// CQE; 0 while it runs (or before any).
+    fn job_ns(&self) -> u64 {
+        let (t0, t1) = (self.job.t_start.load(Acquire), self.job.t_end.load(Acquire));
+        if t1 > t0 && t0 > 0 {
+            t1 - t0
+        } else {
+            0
+        }
+    }
+
+    /// Starts a job of `count` frames (the `ctl` file's `send`, its other
+    /// settings already stored).
+    pub(crate) fn start_job(&self, count: u64) {
+        let j = &self.job;
+        j.end_armed.store(false, Relaxed);
+        j.t_end.store(0, Relaxed);
+        // SAFETY: a lockless clock read.
+        j.t_start
+            .store(unsafe { bindings::ktime_get_mono_fast_ns() }, Release);
+        j.pending.store(count, Release);
+        // Release: the driver sees the job's count before the arm.
+        j.end_armed.store(true, Release);
+    }
+
     /// Reads of the device's counters and state, for the `ctl` file.
     pub(crate) fn status(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let c = &self.c;
         writeln!(
             f,
             "pending={} rx_sent={} rx_out_of_buffer={} rx_cq_full={} tx_sent={} tx_swapped={} \
-             tx_intact={} tx_corrupt={} tx_reordered={} irqs={}",
+             tx_intact={} tx_corrupt={} tx_reordered={} irqs={} job_ns={}",
             self.job.pending.load(Relaxed),
             c.rx_sent.load(Relaxed),
             c.rx_out_of_buffer.load(Relaxed),
@@ -490,6 +526,7 @@ impl Hw {
             c.tx_corrupt.load(Relaxed),
             c.tx_reordered.load(Relaxed),
             c.irqs.load(Relaxed),
+            self.job_ns(),
         )
     }
 }
@@ -636,6 +673,17 @@ impl RxRing for CqRx {
     }
 
     fn rearm(&mut self) -> bool {
+        let j = &self.hw.job;
+        // The job's end: all sent, every CQE taken (once per job).
+        if j.end_armed.load(Acquire)
+            && j.pending.load(Relaxed) == 0
+            && self.hw.rx_cq_pi.load(Acquire) == self.cq_ci
+            && j.end_armed.swap(false, AcqRel)
+        {
+            // SAFETY: a lockless clock read.
+            j.t_end
+                .store(unsafe { bindings::ktime_get_mono_fast_ns() }, Release);
+        }
         self.hw.rx_armed.store(true, Release);
         let size = self.hw.cq_size();
         let e = &self.hw.rx_cq[(self.cq_ci & (size - 1)) as usize];

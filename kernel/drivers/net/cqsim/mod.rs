@@ -141,7 +141,7 @@ impl Reader for Ctl {
                     .store(u32::try_from(rate).map_err(|_| EINVAL)?, Relaxed);
                 job.flows.store(flows as u32, Relaxed);
                 job.moder.store(moder as u32, Relaxed);
-                job.pending.store(count, Relaxed);
+                self.0.start_job(count);
                 Ok(())
             }
             _ => Err(EINVAL),
