@@ -261,6 +261,12 @@ impl Run {
         } else if self.mode == "drv" && self.case != "none" {
             return Err("no verdict count".into());
         }
+        // The peer's polls are part of the softirq's time.
+        if let (Some(p), Some(t)) = (self.peer_ns, self.sirq_ns) {
+            if p > t {
+                return Err(format!("peer_ns <= sirq_ns: {p} > {t}"));
+            }
+        }
         let ipin = self.ipin.ok_or("no IPv4 InReceives")?;
         match self.case.as_str() {
             "none" | "pass" if !floor => eq("ipin = rx", ipin, self.rx)?,
@@ -969,6 +975,8 @@ mod tests {
         assert_eq!(r.cost(), 700000000.0 / 909984.0);
         let r = line(&[("peer_ns", "-")]);
         assert_eq!(r.peer_ns, None);
+        let e = line(&[("peer_ns", "800000001")]).check().unwrap_err();
+        assert!(e.starts_with("peer_ns <= sirq_ns"), "{e}");
     }
 
     fn line(f: &[(&str, &str)]) -> Run {
