@@ -169,7 +169,8 @@ run: export RUN_LOG := $(RUN_LOG)
 # generated-*.rst and generated-*.svg files it shows, and README.md's
 # generated figures (pkrs-check docs-report), from the logs committed in
 # Documentation/reports/logs/: run-*.log (make run), xdp-bench-sim-*.log
-# (BENCH=xdp_sim) and the other xdp-bench-*.log (BENCH=xdp). With
+# (BENCH=xdp_sim) and the other xdp-bench-*.log (BENCH=xdp); repeat/
+# holds second boots of the XDP benchmark, compared with those. With
 # MEASURE=1 the benchmarks run first (make run BENCH="$(REPORT_BENCH)",
 # BENCH=xdp and BENCH=xdp_sim, each without and with ICOUNT=1; MEASURE=xdp
 # only the XDP ones) and their logs replace the committed ones of the same
@@ -179,7 +180,8 @@ REPORT_BENCH := page_pool_bench bench_page_pool page_bench01 page_bench04_bulk
 report_logs := Documentation/reports/logs
 report_args = $$(for l in $(report_logs)/run-*.log; do [ -f "$$l" ] && echo --run "$$l"; done) \
 	$$(for l in $(report_logs)/xdp-bench-*.log; do case $$l in *-sim-*) ;; *) [ -f "$$l" ] && echo --xdp "$$l" ;; esac; done) \
-	$$(for l in $(report_logs)/xdp-bench-sim-*.log; do [ -f "$$l" ] && echo --xdp-sim "$$l"; done)
+	$$(for l in $(report_logs)/xdp-bench-sim-*.log; do [ -f "$$l" ] && echo --xdp-sim "$$l"; done) \
+	$$(for l in $(report_logs)/repeat/xdp-bench-*.log; do [ -f "$$l" ] && echo --xdp-repeat "$$l"; done)
 reports:
 	cd tools/pkrs-check && cargo build -q --release
 ifneq ($(MEASURE),)

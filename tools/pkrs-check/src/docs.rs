@@ -941,6 +941,88 @@ fn xdp_section(xdps: &[XdpLog], sim: bool, cmdline: &str, files: &mut Files, o: 
 /// Every file of the reports. `cmdline` is the generator's command as it
 /// is to be quoted (file names only, no directories).
 pub fn generate(runs: &[RunLog], xdps: &[XdpLog], cmdline: &str) -> Files {
+    generate_with_repeats(runs, xdps, &[], cmdline)
+}
+
+/// Whether two boots of the XDP benchmark agree: for each repeat log, the
+/// published log of the same benchmark, clock and configurations, and
+/// `pkrs-check xdp-agree`'s comparison of the two, pair by pair.
+fn repeat_section(xdps: &[XdpLog], repeats: &[XdpLog], o: &mut String) {
+    if repeats.is_empty() {
+        return;
+    }
+    section(o, "Two boots of the XDP benchmark", '=');
+    let _ = writeln!(
+        o,
+        "The same command run again, in another boot (its log in \
+         ``Documentation/reports/logs/repeat/``), against the log the tables \
+         above come from: for every paired ratio both have, the two 95 % \
+         intervals and whether they overlap (``pkrs-check xdp-agree``). A ratio \
+         one log cannot make, or without an interval, counts as a disagreement.\n"
+    );
+    let cfgs = |x: &XdpLog| {
+        let mut c: Vec<String> = x.runs.iter().map(|r| r.cfg.clone()).collect();
+        c.sort();
+        c.dedup();
+        c
+    };
+    for r in repeats {
+        let Some(m) = xdps
+            .iter()
+            .find(|x| x.sim == r.sim && x.source.icount == r.source.icount && cfgs(x) == cfgs(r))
+        else {
+            let _ = writeln!(
+                o,
+                "``{}``: no published log of the same kind to compare with.\n",
+                r.source.file
+            );
+            continue;
+        };
+        let (lines, ok) = xdp::agree(&m.runs, &r.runs);
+        let bad = lines.iter().filter(|l| l.ends_with("DISAGREE")).count();
+        section(
+            o,
+            &format!("``{}`` against ``{}``", m.source.file, r.source.file),
+            '-',
+        );
+        let _ = writeln!(
+            o,
+            "{} (commit {}) and {} (commit {}), ICOUNT {}: {} of {} comparisons agree{}.\n",
+            m.source.date,
+            m.source.commit.as_deref().unwrap_or("not recorded"),
+            r.source.date,
+            r.source.commit.as_deref().unwrap_or("not recorded"),
+            r.source.icount_word(),
+            lines.len() - bad,
+            lines.len(),
+            if ok {
+                ""
+            } else {
+                "; the others are listed first"
+            }
+        );
+        let _ = writeln!(o, ".. code-block:: text\n");
+        let mut sorted: Vec<&String> = lines.iter().filter(|l| l.ends_with("DISAGREE")).collect();
+        sorted.extend(lines.iter().filter(|l| !l.ends_with("DISAGREE")));
+        let _ = writeln!(
+            o,
+            "   {:<8} {:<10} {:<26} {:<5} {:>7} {:<15} {:>7} {:<15}",
+            "cfg", "case", "a/b", "ratio", "log 1", "[95%]", "log 2", "[95%]"
+        );
+        for l in sorted {
+            let _ = writeln!(o, "   {l}");
+        }
+        let _ = writeln!(o);
+    }
+}
+
+/// [`generate`], with the repeat logs' agreement section.
+pub fn generate_with_repeats(
+    runs: &[RunLog],
+    xdps: &[XdpLog],
+    repeats: &[XdpLog],
+    cmdline: &str,
+) -> Files {
     let mut files = Files::new();
     let mut top = String::new();
     let _ = writeln!(top, ".. SPDX-License-Identifier: GPL-2.0");
@@ -1064,6 +1146,10 @@ pub fn generate(runs: &[RunLog], xdps: &[XdpLog], cmdline: &str) -> Files {
     let mut body = String::new();
     xdp_section(xdps, true, cmdline, &mut files, &mut body);
     frag("xdp-sim", body, &mut files, &mut top);
+
+    let mut body = String::new();
+    repeat_section(xdps, repeats, &mut body);
+    frag("xdp-repeat", body, &mut files, &mut top);
 
     files.insert(0, ("generated.rst".into(), top));
     files

@@ -12,7 +12,7 @@
 //! pkrs-check xdp-agree LOG1 LOG2
 //! pkrs-check xdp-features LOG --driver D [--without BITS] [--with BITS]
 //! pkrs-check run-report LOG
-//! pkrs-check docs-report --out DIR [--readme FILE] [--docs DIR] [--check] [--run LOG]... [--xdp LOG]... [--xdp-sim LOG]...
+//! pkrs-check docs-report --out DIR [--readme FILE] [--docs DIR] [--check] [--run LOG]... [--xdp LOG]... [--xdp-sim LOG]... [--xdp-repeat LOG]...
 //! ```
 //! Prints one line saying what failed and exits 1; exits 0 silently on
 //! success. The reports print what they made: `run-report` the summary of
@@ -26,7 +26,7 @@ use std::process::ExitCode;
 fn usage() -> String {
     "usage: pkrs-check (bench|rejected|kunit|ok|logged) LOG STEP [options] \
      | cheaper LOG STEP TYPE STEP2 TYPE2 --by N | clean LOG | box LOG | xdp-report LOG | xdp-agree LOG1 LOG2 \
-     | run-report LOG | docs-report --out DIR [--readme FILE] [--docs DIR] [--check] [--run LOG]... [--xdp LOG]... [--xdp-sim LOG]..."
+     | run-report LOG | docs-report --out DIR [--readme FILE] [--docs DIR] [--check] [--run LOG]... [--xdp LOG]... [--xdp-sim LOG]... [--xdp-repeat LOG]..."
         .into()
 }
 
@@ -247,7 +247,7 @@ fn rst_pages(d: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> Result<(
 }
 
 fn docs_report(args: &[String]) -> Result<(), String> {
-    let (mut out, mut runs, mut xdps) = (None, vec![], vec![]);
+    let (mut out, mut runs, mut xdps, mut repeats) = (None, vec![], vec![], vec![]);
     let (mut readme, mut check_only, mut docs_dir) = (None::<String>, false, None::<String>);
     let mut quoted = vec!["pkrs-check docs-report".to_string()];
     let name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
@@ -284,6 +284,10 @@ fn docs_report(args: &[String]) -> Result<(), String> {
                 xdps.push(docs::XdpLog::parse(v, &text(v)?, &mtime_date(v), sim)?);
                 quoted.push(format!("{a} {}", name(v)));
             }
+            "--xdp-repeat" => {
+                repeats.push(docs::XdpLog::parse(v, &text(v)?, &mtime_date(v), false)?);
+                quoted.push(format!("{a} {}", name(v)));
+            }
             _ => return Err(usage()),
         }
     }
@@ -292,7 +296,7 @@ fn docs_report(args: &[String]) -> Result<(), String> {
         return Err("docs-report: no log (--run LOG, --xdp LOG, --xdp-sim LOG)".into());
     }
     docs::check_xdp_logs(&xdps)?;
-    let files = docs::generate(&runs, &xdps, &quoted.join(" "));
+    let files = docs::generate_with_repeats(&runs, &xdps, &repeats, &quoted.join(" "));
     let readme = match readme {
         Some(p) => {
             let text = std::fs::read_to_string(&p).map_err(|e| format!("{p}: {e}"))?;

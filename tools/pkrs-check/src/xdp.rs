@@ -649,7 +649,7 @@ pub fn agree(a: &[Run], b: &[Run]) -> (Vec<String>, bool) {
         _ => false,
     };
     let ci = |c: Option<(f64, f64)>| match c {
-        Some((l, h)) => format!("[{l:.2}-{h:.2}]"),
+        Some((l, h)) => format!("[{l:.3}-{h:.3}]"),
         None => "[-]".into(),
     };
     for x in &pa {
@@ -673,7 +673,7 @@ pub fn agree(a: &[Run], b: &[Run]) -> (Vec<String>, bool) {
             let good = overlap(xc, yc);
             ok &= good;
             lines.push(format!(
-                "{:<8} {:<10} {:<26} {:<5} {:>6.2} {:<13} {:>6.2} {:<13} {}",
+                "{:<8} {:<10} {:<26} {:<5} {:>7.3} {:<15} {:>7.3} {:<15} {}",
                 x.cfg,
                 x.case,
                 x.what,

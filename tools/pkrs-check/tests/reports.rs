@@ -576,3 +576,77 @@ fn simulated_nic_has_its_own_section() {
     assert!(top.contains(".. include:: generated-xdp-sim.rst\n"));
     assert!(top.contains(&format!("``{XDP_SIM}``")));
 }
+
+/// A benchmark log of 8 rounds of rs and virtio_net XDP_DROP, rs `ratio`
+/// times as fast, with some spread.
+fn synthetic_xdp(ratio: f64) -> String {
+    let mut t = String::from(
+        "@@PKRS-BOOTED 7.2.13-pkrs cpus=2\n@@XDP-BENCH-INFO cfg=default commit=abc icount=0 size=64 secs=2 rounds=8\n",
+    );
+    for round in 1..=8u32 {
+        let wobble = 1.0 + f64::from(round % 3) * 0.02;
+        for (d, sent) in [
+            ("rs", 120_000.0 * ratio / 1.2 * wobble),
+            ("virtio_net", 100_000.0),
+        ] {
+            let n = sent as u64;
+            t += &format!(
+                "@@XDP-BENCH cfg=default driver={d} mode=drv case=drop run={round} cb=0 sent={n} rx={n} prog={n} act={n} act_err=0 back=0 fwd=0 ipin=0 exc=0 rerr=0 dm_sent=0 dm_drops=0 ns=1000000000 gns=2000000000 sirq_ns={} sirq_runs=1 sirq_cpu_ns=0\n",
+                n * 800
+            );
+        }
+    }
+    t + "@@XDP-BENCH-END\n"
+}
+
+#[test]
+fn a_repeat_log_is_compared_with_its_published_twin() {
+    let (runs, _) = logs();
+    let log = |name: &str, ratio: f64| {
+        XdpLog::parse(name, &synthetic_xdp(ratio), "2000-01-01", false).unwrap()
+    };
+    let published = [log("xdp-bench-20261207-010000.log", 1.2)];
+    let rep = |repeat: XdpLog, xdp: &[XdpLog]| -> (String, String) {
+        let files = docs::generate_with_repeats(&runs, xdp, &[repeat], "x");
+        let get = |n: &str| {
+            files
+                .iter()
+                .find(|f| f.0 == n)
+                .map(|f| f.1.clone())
+                .unwrap_or_default()
+        };
+        (get("generated-xdp-repeat.rst"), get("generated.rst"))
+    };
+    // A second boot at 1.22: every ratio's intervals overlap.
+    let (r, top) = rep(log("xdp-bench-20261207-020000.log", 1.22), &published);
+    assert!(r.contains("Two boots of the XDP benchmark"), "{r}");
+    assert!(!r.contains("DISAGREE"), "{r}");
+    assert!(r.contains("2 of 2 comparisons agree."), "{r}");
+    assert!(top.contains(".. include:: generated-xdp-repeat.rst"));
+    // At 2.0 the pps ratio does not, and comes first.
+    let (r, _) = rep(log("xdp-bench-20261207-020000.log", 2.0), &published);
+    assert!(
+        r.contains("1 of 2 comparisons agree; the others are listed first"),
+        "{r}"
+    );
+    let first = r
+        .lines()
+        .find(|l| l.ends_with("agree") || l.ends_with("DISAGREE"))
+        .unwrap();
+    assert!(
+        first.ends_with("DISAGREE") && first.contains(" pps "),
+        "{first}"
+    );
+    // Without a published log of its kind there is nothing to compare.
+    let ic = synthetic_xdp(1.2).replace("icount=0", "icount=1");
+    let ic = XdpLog::parse(
+        "xdp-bench-20261207-020000-icount.log",
+        &ic,
+        "2000-01-01",
+        false,
+    )
+    .unwrap();
+    assert!(ic.source.icount);
+    let (r, _) = rep(ic, &published);
+    assert!(r.contains("no published log of the same kind"), "{r}");
+}
