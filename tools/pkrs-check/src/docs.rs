@@ -788,6 +788,12 @@ fn xdp_section(xdps: &[XdpLog], sim: bool, cmdline: &str, files: &mut Files, o: 
                         "-".into()
                     },
                     ci_cell(x.gns_ci, false),
+                    // A redirect's frames out of the other NIC per second.
+                    if x.case == "redirect" && x.runs > 0 {
+                        format!("{} {}", svg::num(x.fwd_pps), ci_cell(x.fwd_pps_ci, false))
+                    } else {
+                        String::new()
+                    },
                     format!("{}/{}", x.runs, x.total),
                     why.join("; "),
                 ]);
@@ -803,6 +809,7 @@ fn xdp_section(xdps: &[XdpLog], sim: bool, cmdline: &str, files: &mut Files, o: 
                     "95 %",
                     &cost_head,
                     "95 %",
+                    "Delivered pps",
                     "Runs used/in log",
                     "Invalid runs",
                 ],

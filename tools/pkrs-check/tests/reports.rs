@@ -571,6 +571,8 @@ fn simulated_nic_has_its_own_section() {
     let s = get("generated-xdp-sim.rst");
     assert!(s.contains("The XDP benchmark on the simulated CQ NIC"));
     assert!(s.contains("softirq instructions per frame"));
+    // Redirect rows have the frames delivered out of the other NIC.
+    assert!(s.contains("Delivered pps"));
     assert!(s.contains("make run BENCH=xdp_sim ICOUNT=1"));
     let top = get("generated.rst");
     assert!(top.contains(".. include:: generated-xdp-sim.rst\n"));
