@@ -987,6 +987,10 @@ fn repeat_section(xdps: &[XdpLog], repeats: &[XdpLog], o: &mut String) {
         };
         let (lines, ok) = xdp::agree(&m.runs, &r.runs);
         let bad = lines.iter().filter(|l| l.ends_with("DISAGREE")).count();
+        let differ = lines
+            .iter()
+            .filter(|l| l.contains("verdict DIFFERS") || l.contains("not in the"))
+            .count();
         section(
             o,
             &format!("``{}`` against ``{}``", m.source.file, r.source.file),
@@ -994,7 +998,8 @@ fn repeat_section(xdps: &[XdpLog], repeats: &[XdpLog], o: &mut String) {
         );
         let _ = writeln!(
             o,
-            "{} (commit {}) and {} (commit {}), ICOUNT {}: {} of {} comparisons agree{}.\n",
+            "{} (commit {}) and {} (commit {}), ICOUNT {}: {} of {} comparisons agree{}; \
+             the verdict is the same in {} of {}.\n",
             m.source.date,
             m.source.commit.as_deref().unwrap_or("not recorded"),
             r.source.date,
@@ -1005,16 +1010,18 @@ fn repeat_section(xdps: &[XdpLog], repeats: &[XdpLog], o: &mut String) {
             if ok {
                 ""
             } else {
-                "; the others are listed first"
-            }
+                " (the others are listed first)"
+            },
+            lines.len() - differ,
+            lines.len()
         );
         let _ = writeln!(o, ".. code-block:: text\n");
         let mut sorted: Vec<&String> = lines.iter().filter(|l| l.ends_with("DISAGREE")).collect();
         sorted.extend(lines.iter().filter(|l| !l.ends_with("DISAGREE")));
         let _ = writeln!(
             o,
-            "   {:<8} {:<10} {:<26} {:<5} {:>7} {:<15} {:>7} {:<15}",
-            "cfg", "case", "a/b", "ratio", "log 1", "[95%]", "log 2", "[95%]"
+            "   {:<8} {:<10} {:<26} {:<5} {:>7} {:<15} {:>7} {:<15} {:<15} intervals",
+            "cfg", "case", "a/b", "ratio", "log 1", "[95%]", "log 2", "[95%]", "verdicts"
         );
         for l in sorted {
             let _ = writeln!(o, "   {l}");

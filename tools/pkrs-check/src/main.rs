@@ -460,10 +460,20 @@ fn run(args: &[String]) -> Result<(), String> {
                 xdp::parse_log(&String::from_utf8_lossy(&t))
             };
             let (lines, ok) = xdp::agree(&read(path)?, &read(other)?);
-            println!("cfg      case       a/b                        ratio   log 1 [95%]         log 2 [95%]");
+            println!(
+                "{:<8} {:<10} {:<26} {:<5} {:>7} {:<15} {:>7} {:<15} {:<15} intervals",
+                "cfg", "case", "a/b", "ratio", "log 1", "[95%]", "log 2", "[95%]", "verdicts"
+            );
             for l in &lines {
                 println!("{l}");
             }
+            let same = lines.iter().filter(|l| l.contains("same verdict")).count();
+            println!(
+                "{} of {} intervals overlap; the verdict is the same in {same} of {}",
+                lines.iter().filter(|l| l.ends_with(" agree")).count(),
+                lines.len(),
+                lines.len()
+            );
             if !ok {
                 return Err(if lines.is_empty() {
                     "the two logs have no paired ratio in common".into()

@@ -621,7 +621,10 @@ fn interval(ci: Option<(f64, f64)>, prec: usize) -> String {
 /// overlap, and so do those of the cost ratio. Returns one line per
 /// comparison ("agree" or "DISAGREE", with both intervals) and whether
 /// all agree; a comparison where either side has no interval counts as a
-/// disagreement (it cannot show agreement).
+/// disagreement (it cannot show agreement). Each line also says whether
+/// the two verdicts ([`verdict`]) are the same: intervals narrower than
+/// what moves between boots (instruction counts) can miss each other
+/// while both say "ahead".
 ///
 /// The cost leaves the peer NIC's polls out only when both logs measured
 /// them (`peer_ns`): otherwise both are compared with them in.
@@ -672,8 +675,11 @@ pub fn agree(a: &[Run], b: &[Run]) -> (Vec<String>, bool) {
         ] {
             let good = overlap(xc, yc);
             ok &= good;
+            // The verdicts (ahead, behind, no difference shown) of both, a
+            // weaker test than the overlap, said beside it.
+            let same = verdict(xc) == verdict(yc) && xc.is_some();
             lines.push(format!(
-                "{:<8} {:<10} {:<26} {:<5} {:>7.3} {:<15} {:>7.3} {:<15} {}",
+                "{:<8} {:<10} {:<26} {:<5} {:>7.3} {:<15} {:>7.3} {:<15} {:<13} {}",
                 x.cfg,
                 x.case,
                 x.what,
@@ -682,6 +688,11 @@ pub fn agree(a: &[Run], b: &[Run]) -> (Vec<String>, bool) {
                 ci(xc),
                 yv,
                 ci(yc),
+                if same {
+                    "same verdict"
+                } else {
+                    "verdict DIFFERS"
+                },
                 if good { "agree" } else { "DISAGREE" }
             ));
         }
