@@ -985,12 +985,8 @@ fn repeat_section(xdps: &[XdpLog], repeats: &[XdpLog], o: &mut String) {
             );
             continue;
         };
-        let (lines, ok) = xdp::agree(&m.runs, &r.runs);
-        let bad = lines.iter().filter(|l| l.ends_with("DISAGREE")).count();
-        let differ = lines
-            .iter()
-            .filter(|l| l.contains("verdict DIFFERS") || l.contains("not in the"))
-            .count();
+        let x = xdp::agreement(&m.runs, &r.runs);
+        let (lines, ok) = (&x.lines, x.ok);
         section(
             o,
             &format!("``{}`` against ``{}``", m.source.file, r.source.file),
@@ -1005,14 +1001,14 @@ fn repeat_section(xdps: &[XdpLog], repeats: &[XdpLog], o: &mut String) {
             r.source.date,
             r.source.commit.as_deref().unwrap_or("not recorded"),
             r.source.icount_word(),
-            lines.len() - bad,
+            x.overlap,
             lines.len(),
             if ok {
                 ""
             } else {
                 " (the others are listed first)"
             },
-            lines.len() - differ,
+            x.same_verdict,
             lines.len()
         );
         let _ = writeln!(o, ".. code-block:: text\n");

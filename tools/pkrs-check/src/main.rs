@@ -459,19 +459,20 @@ fn run(args: &[String]) -> Result<(), String> {
                 let t = std::fs::read(p).map_err(|e| format!("{p}: {e}"))?;
                 xdp::parse_log(&String::from_utf8_lossy(&t))
             };
-            let (lines, ok) = xdp::agree(&read(path)?, &read(other)?);
+            let x = xdp::agreement(&read(path)?, &read(other)?);
+            let (lines, ok) = (&x.lines, x.ok);
             println!(
                 "{:<8} {:<10} {:<26} {:<5} {:>7} {:<15} {:>7} {:<15} {:<15} intervals",
                 "cfg", "case", "a/b", "ratio", "log 1", "[95%]", "log 2", "[95%]", "verdicts"
             );
-            for l in &lines {
+            for l in lines {
                 println!("{l}");
             }
-            let same = lines.iter().filter(|l| l.contains("same verdict")).count();
             println!(
-                "{} of {} intervals overlap; the verdict is the same in {same} of {}",
-                lines.iter().filter(|l| l.ends_with(" agree")).count(),
+                "{} of {} intervals overlap; the verdict is the same in {} of {}",
+                x.overlap,
                 lines.len(),
+                x.same_verdict,
                 lines.len()
             );
             if !ok {

@@ -629,6 +629,25 @@ fn interval(ci: Option<(f64, f64)>, prec: usize) -> String {
 /// The cost leaves the peer NIC's polls out only when both logs measured
 /// them (`peer_ns`): otherwise both are compared with them in.
 pub fn agree(a: &[Run], b: &[Run]) -> (Vec<String>, bool) {
+    let x = agreement(a, b);
+    (x.lines, x.ok)
+}
+
+/// [`agree`]'s comparison, with its counts.
+#[derive(Clone, Debug, Default)]
+pub struct Agreement {
+    /// One line per comparison, those that disagree marked DISAGREE.
+    pub lines: Vec<String>,
+    /// Every comparison's intervals overlap (and there is one at least).
+    pub ok: bool,
+    /// Comparisons whose intervals overlap, and whose verdicts are the
+    /// same (of `lines.len()`).
+    pub overlap: usize,
+    pub same_verdict: usize,
+}
+
+/// See [`agree`].
+pub fn agreement(a: &[Run], b: &[Run]) -> Agreement {
     let has_peer = |v: &[Run]| v.iter().any(|r| r.peer_ns.is_some());
     let strip = |v: &[Run]| -> Vec<Run> {
         v.iter()
@@ -647,6 +666,7 @@ pub fn agree(a: &[Run], b: &[Run]) -> (Vec<String>, bool) {
     let (pa, pb) = (paired(&a), paired(&b));
     let mut lines = Vec::new();
     let mut ok = true;
+    let (mut overlaps, mut sames) = (0, 0);
     let overlap = |x: Option<(f64, f64)>, y: Option<(f64, f64)>| match (x, y) {
         (Some((x0, x1)), Some((y0, y1))) => x0 <= y1 && y0 <= x1,
         _ => false,
@@ -678,6 +698,8 @@ pub fn agree(a: &[Run], b: &[Run]) -> (Vec<String>, bool) {
             // The verdicts (ahead, behind, no difference shown) of both, a
             // weaker test than the overlap, said beside it.
             let same = verdict(xc) == verdict(yc) && xc.is_some();
+            overlaps += usize::from(good);
+            sames += usize::from(same);
             lines.push(format!(
                 "{:<8} {:<10} {:<26} {:<5} {:>7.3} {:<15} {:>7.3} {:<15} {:<13} {}",
                 x.cfg,
@@ -712,7 +734,12 @@ pub fn agree(a: &[Run], b: &[Run]) -> (Vec<String>, bool) {
     if lines.is_empty() {
         ok = false;
     }
-    (lines, ok)
+    Agreement {
+        lines,
+        ok,
+        overlap: overlaps,
+        same_verdict: sames,
+    }
 }
 
 /// What a paired interval says at 95 %: above 1, below 1, or neither.
@@ -1127,6 +1154,8 @@ mod tests {
         assert!(lines
             .iter()
             .any(|l| l.contains("rs/virtio_net") && l.ends_with("agree")));
+        let x = agreement(&log(1.2), &log(2.0));
+        assert_eq!((x.overlap, x.same_verdict, x.lines.len()), (1, 2, 2));
         let (lines, ok) = agree(&log(1.2), &log(2.0));
         assert!(!ok);
         assert!(lines
