@@ -78,9 +78,10 @@ make -s -C "$top/samples/bpf"
 xb=$top/samples/bpf/tools/target/release
 ct=$top/tools/pkrs-cputime/target/release/pkrs-cputime
 if [ -z "$log" ]; then
-	mkdir -p "$PKRS_CACHE/runs"
 	log=$PKRS_CACHE/runs/xdp-bench${sim:+-sim}-$(date +%Y%m%d-%H%M%S)${icount:+-icount}.log
 fi
+# A --log into a directory that is not there yet (a new machine's cache).
+mkdir -p "$(dirname "$log")"
 logs=()
 for c in $cfgs; do
 	# The console log, with the raw @@XDP-BENCH lines, is kept.
