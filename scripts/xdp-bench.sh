@@ -7,7 +7,17 @@
 # stay in the log).
 #
 #   scripts/xdp-bench.sh [--kdir DIR] [--icount] [--sim] [--cfg "default like"]
-#                        [--log FILE] [XB_NAME=VALUE...]
+#                        [--boots N] [--log FILE] [XB_NAME=VALUE...]
+#
+# --boots N (default 6): each configuration boots the box N times, and its
+# log is the N console logs one after the other. A boot moves every
+# figure by more than its own rounds' spread shows (the QEMU process, the
+# host, the guest's memory layout), so the report takes one value per
+# boot (the median of its rounds past the first) and gives the interval
+# of the median over the boots; 6 is the fewest for a distribution-free
+# 95 % interval (the lowest and highest of 6 boots: 96.9 %). Each boot
+# runs XB_RUNS rounds, 2 when --boots is above 1 (a warm-up and one
+# measured), else 10.
 #
 # --cfg: the QEMU device configurations, one boot each (default: both).
 # default: QEMU's virtio-net-pci as it comes (virtio_net negotiates
@@ -33,7 +43,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 . "$here/lib.sh"
 
-kdir=$PKRS_CACHE/linux icount= log= envs=() sim= cfgs="default like"
+kdir=$PKRS_CACHE/linux icount= log= envs=() sim= cfgs="default like" boots=6 runs=
 like_drivers="rs c virtio_net"
 # What virtio_xdp negotiates, and nothing else: no mergeable buffers, no
 # control queue (and so none of what needs it), no offloads, one queue.
@@ -49,12 +59,17 @@ while [ $# -gt 0 ]; do
 	--sim) sim=1; shift ;;
 	--cfg) cfgs=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
+	--boots) boots=$2; shift 2 ;;
 	XB_LIKE_DRIVERS=*) like_drivers=${1#*=}; shift ;;
+	XB_RUNS=*) runs=${1#*=}; shift ;;
 	XB_*=*) envs+=(--env "$1"); shift ;;
 	-h|--help) sed -n "2,$(($(grep -n '^set -euo' "$0" | cut -d: -f1) - 1))p" "$0"; exit 0 ;;
-	*) pkrs_die "unknown argument $1 (XB_NAME=VALUE, --kdir, --icount, --sim, --cfg, --log)" ;;
+	*) pkrs_die "unknown argument $1 (XB_NAME=VALUE, --kdir, --icount, --sim, --cfg, --boots, --log)" ;;
 	esac
 done
+case $boots in '' | *[!0-9]* | 0*) pkrs_die "--boots: a number of boots, 1 or more, not '$boots'" ;; esac
+case $runs in '') [ "$boots" -gt 1 ] && runs=2 || runs=10 ;; *[!0-9]* | 0*) pkrs_die "XB_RUNS: a number of rounds, not '$runs'" ;; esac
+envs+=(--env "XB_RUNS=$runs")
 if [ -n "$sim" ]; then
 	envs=(--env "XB_DRIVERS=rs c rs-floor rs/generic c/generic" "${envs[@]}")
 	scenario=$top/tests/guest/xdp-sim-bench.sh gen=()
@@ -88,18 +103,26 @@ for c in $cfgs; do
 	l=$log opts=() cenv=(--env XB_CFG=$c --env XB_COMMIT="$(pkrs_commit)" --env XB_ICOUNT=${icount:+1})
 	[ "$c" = like ] && [ "$cfgs" != like ] && l=${log%.log}-like.log
 	[ "$c" = like ] && opts=(--nic-opts "$like_opts") cenv+=(--env "XB_DRIVERS=$like_drivers")
-	# One TCG thread: the scenario attaches programs between sends, and
-	# multi-threaded TCG can oops on that (see testbox.sh --tcg-single).
-	"$here/testbox.sh" --kdir "$kdir" --tcg-single $icount "${gen[@]}" ${opts[@]+"${opts[@]}"} \
-		--timeout 5400 --log "$l" --env BPF=/bpf --env XDP_BIN="$xb" --env CPUTIME="$ct" \
-		"${envs[@]}" "${cenv[@]}" --bin /usr/bin/ip --bin /usr/sbin/ethtool \
-		--bin "$xb/xdp_redirect_map" --bin "$ct" \
-		--bin /usr/bin/nc.openbsd --extra "$work/extra" --scenario "$scenario" \
-		>/dev/null
-	grep -q '^@@XDP-BENCH-END' "$l" || pkrs_die "the benchmark did not finish (see $l)"
+	: >"$l"
+	rm -f "$l.gen"
+	for b in $(seq 1 "$boots"); do
+		# One TCG thread: the scenario attaches programs between sends, and
+		# multi-threaded TCG can oops on that (see testbox.sh --tcg-single).
+		"$here/testbox.sh" --kdir "$kdir" --tcg-single $icount "${gen[@]}" ${opts[@]+"${opts[@]}"} \
+			--timeout 5400 --log "$l.boot" --env BPF=/bpf --env XDP_BIN="$xb" --env CPUTIME="$ct" \
+			"${envs[@]}" "${cenv[@]}" --bin /usr/bin/ip --bin /usr/sbin/ethtool \
+			--bin "$xb/xdp_redirect_map" --bin "$ct" \
+			--bin /usr/bin/nc.openbsd --extra "$work/extra" --scenario "$scenario" \
+			>/dev/null
+		grep -q '^@@XDP-BENCH-END' "$l.boot" || pkrs_die "the benchmark did not finish in boot $b of $boots (see $l.boot)"
+		# The boots one after the other, each from its @@PKRS-BOOTED line.
+		cat "$l.boot" >>"$l"
+		[ -f "$l.boot.gen" ] && cat "$l.boot.gen" >>"$l.gen"
+		rm -f "$l.boot" "$l.boot.gen"
+	done
 	logs+=("$l")
 done
 for l in "${logs[@]}"; do
-	echo "XDP benchmark${sim:+ on the simulated CQ NIC}, kernel $(sed -n 's/.*@@PKRS-BOOTED \([^ ]*\).*/\1/p' "$l"), QEMU TCG one thread${icount:+, -icount shift=0 (cost = instructions)}; log: $l"
+	echo "XDP benchmark${sim:+ on the simulated CQ NIC}, kernel $(sed -n '/@@PKRS-BOOTED/{s/.*@@PKRS-BOOTED \([^ ]*\).*/\1/p;q}' "$l"), QEMU TCG one thread${icount:+, -icount shift=0 (cost = instructions)}; log: $l"
 	"$top/tools/pkrs-check/target/release/pkrs-check" xdp-report "$l"
 done

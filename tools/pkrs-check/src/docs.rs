@@ -679,7 +679,7 @@ fn cycles_vs_instructions(
     files.push((file, svg::render(&chart)));
 }
 
-/// An interval cell: `[lo, hi]`, or `-` with too few rounds for one.
+/// An interval cell: `[lo, hi]`, or `-` with too few rounds or boots for one.
 fn ci_cell(ci: Option<(f64, f64)>, ratio: bool) -> String {
     match ci {
         Some((a, b)) if ratio => format!("[{a:.2}, {b:.2}]"),
@@ -725,7 +725,10 @@ fn xdp_section(xdps: &[XdpLog], sim: bool, cmdline: &str, files: &mut Files, o: 
          distribution-free 95 % interval. Ratios are paired round by round: \
          *a* / *b* in frames per second, and *b*'s cost per frame over *a*'s, so \
          that above 1 means *a* is faster or cheaper; \"ahead\" or \"behind\" when \
-         the 95 % interval leaves out 1.\n"
+         the 95 % interval leaves out 1. A log of one boot gives intervals over \
+         its rounds, and those do not cover how much a second boot moves; a log of \
+         several boots (``scripts/xdp-bench.sh --boots``) takes each boot's median \
+         as one value and gives the interval over the boots, none below six.\n"
     );
     for icount in [false, true] {
         let mine: Vec<&&XdpLog> = logs.iter().filter(|x| x.source.icount == icount).collect();
@@ -830,6 +833,7 @@ fn xdp_section(xdps: &[XdpLog], sim: bool, cmdline: &str, files: &mut Files, o: 
                             ci_cell(x.cost_ci, true),
                             xdp::verdict(x.cost_ci).into(),
                             x.rounds.to_string(),
+                            x.boots.to_string(),
                         ]
                     })
                     .collect();
@@ -837,7 +841,7 @@ fn xdp_section(xdps: &[XdpLog], sim: bool, cmdline: &str, files: &mut Files, o: 
                     o,
                     &[
                         "Case", "a/b", "pps a/b", "95 %", "pps", "cost b/a", "95 %", "cost",
-                        "Rounds",
+                        "Rounds", "Boots",
                     ],
                     &rows,
                 );

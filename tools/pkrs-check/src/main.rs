@@ -8,8 +8,8 @@
 //! pkrs-check logged LOG STEP TEXT...
 //! pkrs-check clean LOG
 //! pkrs-check box LOG
-//! pkrs-check xdp-report LOG [--check DRIVERS CASES]
-//! pkrs-check xdp-agree LOG1 LOG2
+//! pkrs-check xdp-report LOG[,LOG...] [--check DRIVERS CASES [--boots N]]
+//! pkrs-check xdp-agree LOG1[,LOG...] LOG2[,LOG...]
 //! pkrs-check xdp-features LOG --driver D [--without BITS] [--with BITS]
 //! pkrs-check run-report LOG
 //! pkrs-check docs-report --out DIR [--readme FILE] [--docs DIR] [--check] [--run LOG]... [--xdp LOG]... [--xdp-sim LOG]... [--xdp-repeat LOG]...
@@ -25,7 +25,7 @@ use std::process::ExitCode;
 
 fn usage() -> String {
     "usage: pkrs-check (bench|rejected|kunit|ok|logged) LOG STEP [options] \
-     | cheaper LOG STEP TYPE STEP2 TYPE2 --by N | clean LOG | box LOG | xdp-report LOG | xdp-agree LOG1 LOG2 \
+     | cheaper LOG STEP TYPE STEP2 TYPE2 --by N | clean LOG | box LOG | xdp-report LOG[,LOG...] | xdp-agree LOG1[,...] LOG2[,...] \
      | run-report LOG | docs-report --out DIR [--readme FILE] [--docs DIR] [--check] [--run LOG]... [--xdp LOG]... [--xdp-sim LOG]... [--xdp-repeat LOG]..."
         .into()
 }
@@ -424,24 +424,32 @@ fn run(args: &[String]) -> Result<(), String> {
             // `xdp-report LOG`: the XDP benchmark's tables, paired ratios
             // and xdp_result/xdp_ratio lines; fails when the log has no run
             // or no valid run.
-            let text = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
-            let runs = xdp::parse_log(&String::from_utf8_lossy(&text))?;
+            // LOG may be a comma list: the logs' boots as one measurement.
+            let runs = xdp_logs(path)?;
             if runs.is_empty() {
                 return Err(format!("{path}: no @@XDP-BENCH line"));
             }
             print!("{}", xdp::report(&runs));
             // --check DRIVERS CASES (comma lists): the short run of make
             // test: every row there, every run valid.
-            if let [flag, d, c] = rest {
-                if flag != "--check" {
-                    return Err(usage());
-                }
+            // --boots N: the log holds N boots, each with every row.
+            let (check, boots) = match rest {
+                [f, d, c] if f == "--check" => (Some((d, c)), None),
+                [f, d, c, b, n] if f == "--check" && b == "--boots" => (
+                    Some((d, c)),
+                    Some(
+                        n.parse::<u32>()
+                            .map_err(|_| format!("--boots: not a number: {n}"))?,
+                    ),
+                ),
+                [] => (None, None),
+                _ => return Err(usage()),
+            };
+            if let Some((d, c)) = check {
                 fn list(v: &str) -> Vec<&str> {
                     v.split(',').filter(|x| !x.is_empty()).collect()
                 }
-                xdp::check(&runs, &list(d), &list(c))?;
-            } else if !rest.is_empty() {
-                return Err(usage());
+                xdp::check(&runs, &list(d), &list(c), boots)?;
             }
             if !runs.iter().any(|r| r.check().is_ok()) {
                 return Err(format!("{path}: no valid run"));
@@ -451,15 +459,12 @@ fn run(args: &[String]) -> Result<(), String> {
         if cmd == "xdp-agree" {
             // `xdp-agree LOG1 LOG2`: the two logs' paired ratios agree
             // within their 95 % intervals (each pair, case and
-            // configuration both have).
+            // configuration both have). Either may be a comma list of
+            // logs whose boots make one measurement.
             let [other] = rest else {
                 return Err(usage());
             };
-            let read = |p: &str| -> Result<Vec<xdp::Run>, String> {
-                let t = std::fs::read(p).map_err(|e| format!("{p}: {e}"))?;
-                xdp::parse_log(&String::from_utf8_lossy(&t))
-            };
-            let x = xdp::agreement(&read(path)?, &read(other)?);
+            let x = xdp::agreement(&xdp_logs(path)?, &xdp_logs(other)?);
             let (lines, ok) = (&x.lines, x.ok);
             println!(
                 "{:<8} {:<10} {:<26} {:<5} {:>7} {:<15} {:>7} {:<15} {:<15} intervals",
@@ -630,6 +635,17 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The XDP benchmark's runs of a comma list of logs, their boots one after
+/// the other ([`xdp::join_logs`]).
+fn xdp_logs(list: &str) -> Result<Vec<xdp::Run>, String> {
+    let mut logs = Vec::new();
+    for p in list.split(',').filter(|p| !p.is_empty()) {
+        let t = std::fs::read(p).map_err(|e| format!("{p}: {e}"))?;
+        logs.push(xdp::parse_log(&String::from_utf8_lossy(&t)).map_err(|e| format!("{p}: {e}"))?);
+    }
+    Ok(xdp::join_logs(logs))
 }
 
 #[cfg(test)]

@@ -36,6 +36,11 @@ pub struct Run {
     pub mode: String,
     pub case: String,
     pub run: u32,
+    /// Which boot of the log the run is from, 0 first: a log of several
+    /// boots is their console logs one after the other, each from its
+    /// `@@PKRS-BOOTED` line ([`parse_log`]). Rounds are numbered within
+    /// a boot, and each boot's round 1 is its warm-up.
+    pub boot: u32,
     /// Frames the generator wrote, in `ns` host nanoseconds.
     pub sent: u64,
     /// The NIC's rx_packets over the same send.
@@ -138,6 +143,7 @@ fn parse_fields(rest: &str) -> Result<Run, String> {
         mode: s("mode")?,
         case: s("case")?,
         run: u32::try_from(n("run")?).map_err(|_| "run out of range")?,
+        boot: 0,
         sent: n("sent")?,
         rx: n("rx")?,
         prog: opt("prog")?,
@@ -206,15 +212,69 @@ pub fn dev_features(text: &str, driver: &str) -> Vec<Vec<bool>> {
         .collect()
 }
 
-/// Every run in a console log.
+/// Every run in a console log, each with its boot: every `@@PKRS-BOOTED`
+/// line after the first starts the next.
 pub fn parse_log(text: &str) -> Result<Vec<Run>, String> {
     let mut out = Vec::new();
+    let mut booted = 0u32;
     for line in text.lines() {
-        if let Some(r) = parse_line(line).map_err(|e| format!("{line:?}: {e}"))? {
+        if line.contains("@@PKRS-BOOTED") {
+            booted += 1;
+        }
+        if let Some(mut r) = parse_line(line).map_err(|e| format!("{line:?}: {e}"))? {
+            r.boot = booted.saturating_sub(1);
             out.push(r);
         }
     }
     Ok(out)
+}
+
+/// The runs of several logs as one measurement: the boots of the second
+/// log follow those of the first, and so on (a log without a
+/// `@@PKRS-BOOTED` line counts as one boot).
+pub fn join_logs(logs: Vec<Vec<Run>>) -> Vec<Run> {
+    let mut out = Vec::new();
+    let mut next = 0;
+    for mut l in logs {
+        let n = l.iter().map(|r| r.boot + 1).max().unwrap_or(0);
+        for r in &mut l {
+            r.boot += next;
+        }
+        next += n;
+        out.extend(l);
+    }
+    out
+}
+
+/// The boots the used runs of configuration `cfg` come from.
+pub fn boots(runs: &[Run], cfg: &str) -> usize {
+    let mut b: Vec<u32> = used(runs)
+        .iter()
+        .filter(|r| r.cfg == cfg)
+        .map(|r| r.boot)
+        .collect();
+    b.sort_unstable();
+    b.dedup();
+    b.len()
+}
+
+/// The values an interval is taken over. Of one boot: the runs (rounds)
+/// themselves; their interval says how well that boot's median is known,
+/// not how much the next boot moves. Of several boots: one value per
+/// boot, the median of its runs, so that the interval is one of the
+/// median over boots: boots are independent, the rounds of one boot are
+/// not.
+fn units(runs: &[&Run], per_boot: bool, f: impl Fn(&Run) -> Option<f64>) -> Vec<f64> {
+    if !per_boot {
+        return runs.iter().filter_map(|r| f(r)).collect();
+    }
+    let mut by: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
+    for r in runs {
+        if let Some(v) = f(r) {
+            by.entry(r.boot).or_default().push(v);
+        }
+    }
+    by.values().map(|v| median(v)).collect()
 }
 
 impl Run {
@@ -400,9 +460,11 @@ pub struct Summary {
     pub mode: String,
     pub case: String,
     /// Runs in the log, and of those the valid ones past round 1 (the
-    /// ones used).
+    /// ones used), and the boots those came from (with more than one,
+    /// medians and intervals are over the boots' medians: [`units`]).
     pub total: usize,
     pub runs: usize,
+    pub boots: usize,
     /// Why runs were invalid: the first reason of each, counted.
     pub invalid: BTreeMap<String, usize>,
     /// Frames per second by the generator's count: median, min, max and
@@ -439,7 +501,8 @@ fn key(r: &Run) -> Key {
     )
 }
 
-/// The runs used: valid, past round 1 (when there is more than one round).
+/// The runs used: valid, past round 1 of their boot (when there is more
+/// than one round).
 fn used(runs: &[Run]) -> Vec<&Run> {
     let multi = runs.iter().any(|r| r.run > 1);
     runs.iter()
@@ -462,6 +525,7 @@ pub fn summarise(runs: &[Run]) -> Vec<Summary> {
     order
         .into_iter()
         .map(|k| {
+            let per_boot = boots(runs, &k.0) > 1;
             let g: Vec<&Run> = good.iter().copied().filter(|r| key(r) == k).collect();
             let mut invalid = BTreeMap::new();
             for r in &all[&k] {
@@ -471,9 +535,13 @@ pub fn summarise(runs: &[Run]) -> Vec<Summary> {
                     *invalid.entry(why).or_insert(0) += 1;
                 }
             }
-            let pps: Vec<f64> = g.iter().map(|r| r.pps()).collect();
-            let cost: Vec<f64> = g.iter().map(|r| r.cost()).collect();
-            let fwd_pps: Vec<f64> = g.iter().map(|r| r.fwd as f64 * 1e9 / r.ns as f64).collect();
+            let raw: Vec<f64> = g.iter().map(|r| r.pps()).collect();
+            let pps = units(&g, per_boot, |r| Some(r.pps()));
+            let cost = units(&g, per_boot, |r| Some(r.cost()));
+            let fwd_pps = units(&g, per_boot, |r| Some(r.fwd as f64 * 1e9 / r.ns as f64));
+            let mut gb: Vec<u32> = g.iter().map(|r| r.boot).collect();
+            gb.sort_unstable();
+            gb.dedup();
             let frac = |f: fn(&Run) -> u64| -> f64 {
                 if g.is_empty() {
                     0.0
@@ -493,10 +561,11 @@ pub fn summarise(runs: &[Run]) -> Vec<Summary> {
                 case: k.3.clone(),
                 total: all[&k].len(),
                 runs: g.len(),
+                boots: gb.len(),
                 invalid,
                 pps: m,
-                pps_min: pps.iter().copied().fold(f64::INFINITY, f64::min).min(m),
-                pps_max: pps.iter().copied().fold(0.0, f64::max),
+                pps_min: raw.iter().copied().fold(f64::INFINITY, f64::min).min(m),
+                pps_max: raw.iter().copied().fold(0.0, f64::max),
                 pps_ci: ci95(&pps),
                 ns_per_pkt: if m > 0.0 { 1e9 / m } else { 0.0 },
                 gns_per_pkt: if cost.is_empty() { 0.0 } else { median(&cost) },
@@ -529,7 +598,10 @@ pub struct Paired {
     pub pps_ci: Option<(f64, f64)>,
     pub cost: f64,
     pub cost_ci: Option<(f64, f64)>,
+    /// Rounds paired, and the boots they came from: with more than one
+    /// boot, the median and interval are over the boots' medians.
     pub rounds: usize,
+    pub boots: usize,
 }
 
 /// A row: (driver, mode).
@@ -565,34 +637,50 @@ pub fn paired(runs: &[Run]) -> Vec<Paired> {
     }
     let mut out = Vec::new();
     for cfg in &cfgs {
+        let per_boot = boots(runs, cfg) > 1;
         for case in &cases {
             for (what, a, b) in PAIRS {
                 // The floor has only the case none; it is compared with rs's none.
-                let find = |(d, m): (&str, &str), round: u32| {
+                let find = |(d, m): (&str, &str), (boot, round): (u32, u32)| {
                     good.iter().find(|r| {
                         r.cfg == *cfg
                             && r.driver == d
                             && r.mode == m
                             && r.case == *case
+                            && r.boot == boot
                             && r.run == round
                     })
                 };
-                let mut pps = Vec::new();
-                let mut cost = Vec::new();
-                let mut rounds: Vec<u32> = good.iter().map(|r| r.run).collect();
+                // The ratios of each round, by boot: the two runs of one
+                // round ran in the same minute of the same boot.
+                let mut pps: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
+                let mut cost: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
+                let mut rounds: Vec<(u32, u32)> = good.iter().map(|r| (r.boot, r.run)).collect();
                 rounds.sort_unstable();
                 rounds.dedup();
+                let mut n = 0;
                 for round in rounds {
                     if let (Some(x), Some(y)) = (find(a, round), find(b, round)) {
-                        pps.push(x.pps() / y.pps());
+                        n += 1;
+                        pps.entry(round.0).or_default().push(x.pps() / y.pps());
                         if x.cost() > 0.0 {
-                            cost.push(y.cost() / x.cost());
+                            cost.entry(round.0).or_default().push(y.cost() / x.cost());
                         }
                     }
                 }
-                if pps.is_empty() {
+                if n == 0 {
                     continue;
                 }
+                // One boot: the rounds are the values; several: each
+                // boot's median is one (see [`units`]).
+                let flat = |m: &BTreeMap<u32, Vec<f64>>| -> Vec<f64> {
+                    if per_boot {
+                        m.values().map(|v| median(v)).collect()
+                    } else {
+                        m.values().flatten().copied().collect()
+                    }
+                };
+                let (pb, pps, cost) = (pps.len(), flat(&pps), flat(&cost));
                 out.push(Paired {
                     cfg: cfg.to_string(),
                     case: case.to_string(),
@@ -601,7 +689,8 @@ pub fn paired(runs: &[Run]) -> Vec<Paired> {
                     pps_ci: ci95(&pps),
                     cost: if cost.is_empty() { 0.0 } else { median(&cost) },
                     cost_ci: ci95(&cost),
-                    rounds: pps.len(),
+                    rounds: n,
+                    boots: pb,
                 });
             }
         }
@@ -748,7 +837,7 @@ pub fn verdict(ci: Option<(f64, f64)>) -> &'static str {
         Some((a, _)) if a > 1.0 => "ahead",
         Some((_, b)) if b < 1.0 => "behind",
         Some(_) => "no difference shown",
-        None => "too few rounds",
+        None => "too few for an interval",
     }
 }
 
@@ -773,7 +862,22 @@ pub fn report(runs: &[Run]) -> String {
         }
     }
     for cfg in &cfgs {
+        let nb = boots(runs, cfg);
+        let unit = if nb > 1 { "boots" } else { "rounds" };
         let _ = writeln!(o, "configuration {cfg}:");
+        let _ = if nb > 1 {
+            writeln!(
+                o,
+                "{nb} boots: each value a boot's median (of its valid rounds past its first); \
+                 medians and 95 % intervals over the boots (an interval needs 6 boots at least)"
+            )
+        } else {
+            writeln!(
+                o,
+                "one boot: medians and 95 % intervals over its rounds; they do not cover \
+                 how much the next boot moves (several boots: scripts/xdp-bench.sh --boots)"
+            )
+        };
         let _ = writeln!(
             o,
             "{:<11} {:<7} {:<10} {:>9} {:>21} {:>9} {:>23} {:>5} {:>5} {:>7}",
@@ -810,17 +914,17 @@ pub fn report(runs: &[Run]) -> String {
         if !pc.is_empty() {
             let _ = writeln!(
                 o,
-                "paired ratios, median over rounds [95%]: pps a/b (above 1: a faster), cost b/a (above 1: a cheaper)"
+                "paired ratios, median over {unit} [95%]: pps a/b (above 1: a faster), cost b/a (above 1: a cheaper)"
             );
             let _ = writeln!(
                 o,
-                "{:<10} {:<26} {:>6} {:>16} {:>6} {:>16} {:>6}  verdict (pps; cost)",
-                "case", "a/b", "pps", "[95%]", "cost", "[95%]", "rounds"
+                "{:<10} {:<26} {:>6} {:>16} {:>6} {:>16} {:>6} {:>5}  verdict (pps; cost)",
+                "case", "a/b", "pps", "[95%]", "cost", "[95%]", "rounds", "boots"
             );
             for x in pc {
                 let _ = writeln!(
                     o,
-                    "{:<10} {:<26} {:>6.2} {:>16} {:>6.2} {:>16} {:>6}  {}; {}",
+                    "{:<10} {:<26} {:>6.2} {:>16} {:>6.2} {:>16} {:>6} {:>5}  {}; {}",
                     x.case,
                     x.what,
                     x.pps,
@@ -828,6 +932,7 @@ pub fn report(runs: &[Run]) -> String {
                     x.cost,
                     interval(x.cost_ci, 2),
                     x.rounds,
+                    x.boots,
                     verdict(x.pps_ci),
                     verdict(x.cost_ci)
                 );
@@ -863,17 +968,17 @@ pub fn report(runs: &[Run]) -> String {
         let ci = |c: Option<(f64, f64)>| c.map_or("-".into(), |(a, b)| format!("{a:.1},{b:.1}"));
         let _ = writeln!(
             o,
-            "xdp_result cfg={} driver={} mode={} case={} runs={} total={} pps={:.0} pps_min={:.0} pps_max={:.0} pps_ci={} ns_per_pkt={:.1} gns_per_pkt={:.1} gns_ci={} softirq={} back_ratio={:.4} fwd_ratio={:.4} fwd_pps={:.0} fwd_pps_ci={}",
+            "xdp_result cfg={} driver={} mode={} case={} runs={} total={} pps={:.0} pps_min={:.0} pps_max={:.0} pps_ci={} ns_per_pkt={:.1} gns_per_pkt={:.1} gns_ci={} softirq={} back_ratio={:.4} fwd_ratio={:.4} fwd_pps={:.0} fwd_pps_ci={} boots={}",
             x.cfg, x.driver, x.mode, x.case, x.runs, x.total, x.pps, x.pps_min, x.pps_max,
             ci(x.pps_ci), x.ns_per_pkt, x.gns_per_pkt, ci(x.gns_ci), x.softirq as u8,
-            x.back_ratio, x.fwd_ratio, x.fwd_pps, ci(x.fwd_pps_ci)
+            x.back_ratio, x.fwd_ratio, x.fwd_pps, ci(x.fwd_pps_ci), x.boots
         );
     }
     for x in &p {
         let ci = |c: Option<(f64, f64)>| c.map_or("-".into(), |(a, b)| format!("{a:.3},{b:.3}"));
         let _ = writeln!(
             o,
-            "xdp_ratio cfg={} case={} pair={} pps={:.3} pps_ci={} cost={:.3} cost_ci={} rounds={}",
+            "xdp_ratio cfg={} case={} pair={} pps={:.3} pps_ci={} cost={:.3} cost_ci={} rounds={} boots={}",
             x.cfg,
             x.case,
             x.what.replace(' ', "_"),
@@ -881,7 +986,8 @@ pub fn report(runs: &[Run]) -> String {
             ci(x.pps_ci),
             x.cost,
             ci(x.cost_ci),
-            x.rounds
+            x.rounds,
+            x.boots
         );
     }
     o
@@ -889,8 +995,26 @@ pub fn report(runs: &[Run]) -> String {
 
 /// Checks a short run for `make test`: every `drivers` × `cases` row is
 /// there (the floor only with the case `none`), and every run of it is
-/// valid ([`Run::check`]): nothing is taken on trust.
-pub fn check(runs: &[Run], drivers: &[&str], cases: &[&str]) -> Result<(), String> {
+/// valid ([`Run::check`]): nothing is taken on trust. With `boots`, the
+/// log holds exactly that many boots, and every row is in each.
+pub fn check(
+    runs: &[Run],
+    drivers: &[&str],
+    cases: &[&str],
+    boots: Option<u32>,
+) -> Result<(), String> {
+    if let Some(n) = boots {
+        let mut seen: Vec<u32> = runs.iter().map(|r| r.boot).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        if seen != (0..n).collect::<Vec<_>>() {
+            return Err(format!("{} boots in the log, not {n}", seen.len()));
+        }
+        for b in 0..n {
+            let mine: Vec<Run> = runs.iter().filter(|r| r.boot == b).cloned().collect();
+            check(&mine, drivers, cases, None).map_err(|e| format!("boot {}: {e}", b + 1))?;
+        }
+    }
     for d in drivers {
         let (driver, mode) = d.split_once('/').unwrap_or((d, "drv"));
         for c in cases {
@@ -1124,6 +1248,141 @@ mod tests {
         assert!(gtx("909984", "4").is_err());
     }
 
+    /// rs and virtio_net XDP_DROP, `rounds` rounds in each boot (round 1
+    /// a warm-up), rs's pps over virtio_net's being the boot's own ratio
+    /// with a small spread from round to round.
+    fn boots_log(ratios: &[f64], rounds: u32) -> Vec<Run> {
+        let mut v = vec![];
+        for (b, ratio) in ratios.iter().enumerate() {
+            for round in 1..=rounds {
+                let wobble = 1.0 + (round % 3) as f64 * 0.002;
+                for (d, sent) in [
+                    ("rs", 100_000.0 * ratio * wobble),
+                    ("virtio_net", 100_000.0),
+                ] {
+                    let mut r = line(&[("driver", d)]);
+                    r.boot = b as u32;
+                    r.run = round;
+                    r.sent = sent as u64;
+                    r.rx = r.sent;
+                    r.prog = Some(r.sent);
+                    r.act = Some(r.sent);
+                    r.sirq_ns = Some(r.sent * 800);
+                    v.push(r);
+                }
+            }
+        }
+        v
+    }
+
+    fn rs_vn(runs: &[Run]) -> Paired {
+        paired(runs)
+            .into_iter()
+            .find(|p| p.what == "rs/virtio_net")
+            .unwrap()
+    }
+
+    #[test]
+    fn each_booted_line_starts_a_boot_and_logs_join_boot_after_boot() {
+        let boot = format!(
+            "@@PKRS-BOOTED 7.2 cpus=2\n{L}\n{}\n",
+            L.replace("run=1", "run=2")
+        );
+        let runs = parse_log(&format!("SeaBIOS\n{boot}{boot}")).unwrap();
+        let b: Vec<(u32, u32)> = runs.iter().map(|r| (r.boot, r.run)).collect();
+        assert_eq!(b, [(0, 1), (0, 2), (1, 1), (1, 2)]);
+        // A log without the line is one boot; joined logs follow each other.
+        assert!(parse_log(&format!("{L}\n{L}"))
+            .unwrap()
+            .iter()
+            .all(|r| r.boot == 0));
+        let j = join_logs(vec![runs.clone(), parse_log(L).unwrap(), runs]);
+        let b: Vec<u32> = j.iter().map(|r| r.boot).collect();
+        assert_eq!(b, [0, 0, 1, 1, 2, 3, 3, 4, 4]);
+    }
+
+    #[test]
+    fn with_several_boots_the_interval_is_over_the_boots() {
+        // Two boots of one log (rounds of each tight) far apart: over rounds
+        // the interval would sit between them; over boots there are too
+        // few for one, and with six it spans the lowest and highest boot.
+        let two = rs_vn(&boots_log(&[1.10, 1.30], 10));
+        assert_eq!((two.boots, two.rounds), (2, 18));
+        assert_eq!(two.pps_ci, None);
+        assert_eq!(verdict(two.pps_ci), "too few for an interval");
+        let six = rs_vn(&boots_log(&[1.10, 1.30, 1.15, 1.22, 1.05, 1.18], 2));
+        assert_eq!((six.boots, six.rounds), (6, 6));
+        let (lo, hi) = six.pps_ci.unwrap();
+        assert!(
+            (lo - 1.05).abs() < 0.01 && (hi - 1.30).abs() < 0.01,
+            "{lo} {hi}"
+        );
+        assert!((six.pps - 1.165).abs() < 0.01, "{}", six.pps);
+        // The summaries too: a boot's median is one value.
+        let s = summarise(&boots_log(&[1.10, 1.30, 1.15, 1.22, 1.05, 1.18], 3));
+        let rs = s.iter().find(|x| x.driver == "rs").unwrap();
+        assert_eq!((rs.boots, rs.runs), (6, 12));
+        let (lo, hi) = rs.pps_ci.unwrap();
+        assert!(lo < 106_000.0 && hi > 130_000.0, "{lo} {hi}");
+        // One boot: the rounds are the values, as before.
+        let one = rs_vn(&boots_log(&[1.10], 10));
+        assert_eq!((one.boots, one.rounds), (1, 9));
+        let (lo, hi) = one.pps_ci.unwrap();
+        assert!(lo > 1.09 && hi < 1.11, "{lo} {hi}");
+        assert!(
+            report(&boots_log(&[1.1, 1.2], 3)).contains("\n2 boots: each value a boot's median")
+        );
+        assert!(report(&boots_log(&[1.1], 3)).contains("\none boot: "));
+        // Per configuration: six boots of one beside one boot of another.
+        let mut mixed = boots_log(&[1.10, 1.30, 1.15, 1.22, 1.05, 1.18], 2);
+        for mut r in boots_log(&[1.10], 10) {
+            r.cfg = "like".into();
+            mixed.push(r);
+        }
+        let p = paired(&mixed);
+        let like = p.iter().find(|x| x.cfg == "like").unwrap();
+        assert_eq!((like.boots, like.rounds), (1, 9));
+        assert!(like.pps_ci.is_some());
+        let def = p.iter().find(|x| x.cfg == "default").unwrap();
+        assert_eq!((def.boots, def.rounds), (6, 6));
+    }
+
+    #[test]
+    fn boots_that_move_disagree_round_by_round_and_agree_boot_by_boot() {
+        // What the committed logs showed: each boot's rounds agree closely,
+        // the boots do not. Two single boots at 1.10 and 1.20 disagree;
+        // two measurements of six such boots each, drawn from the same
+        // spread, agree.
+        let a = [1.10, 1.20, 1.14, 1.17, 1.12, 1.19];
+        let b = [1.20, 1.11, 1.18, 1.13, 1.16, 1.15];
+        assert!(!agreement(&boots_log(&a[..1], 10), &boots_log(&b[..1], 10)).ok);
+        let x = agreement(&boots_log(&a, 2), &boots_log(&b, 2));
+        assert!(x.ok, "{:?}", x.lines);
+        // And a real difference still shows: six boots around 1.15 against
+        // six around 1.60.
+        let c: Vec<f64> = b.iter().map(|v| v + 0.45).collect();
+        assert!(!agreement(&boots_log(&a, 2), &boots_log(&c, 2)).ok);
+    }
+
+    #[test]
+    fn a_short_run_of_several_boots_has_every_row_in_each() {
+        let runs = boots_log(&[1.1, 1.2], 1);
+        let cases = ["drop"];
+        assert_eq!(check(&runs, &["rs", "virtio_net"], &cases, Some(2)), Ok(()));
+        assert_eq!(
+            check(&runs, &["rs"], &cases, Some(3)),
+            Err("2 boots in the log, not 3".into())
+        );
+        let lacking: Vec<Run> = runs
+            .into_iter()
+            .filter(|r| !(r.boot == 1 && r.driver == "rs"))
+            .collect();
+        assert_eq!(
+            check(&lacking, &["rs"], &cases, Some(2)),
+            Err("boot 2: no run of rs drop".into())
+        );
+    }
+
     #[test]
     fn two_runs_agree_when_their_intervals_overlap() {
         // Seven valid rounds past the first of rs and virtio_net drop, the
@@ -1315,13 +1574,13 @@ mod tests {
             run("rs", "drv", "drop", 1, 300),
             run("rs", "generic", "drop", 1, 100),
         ];
-        assert!(check(&runs, &["rs", "rs/generic"], &["drop"]).is_ok());
-        assert!(check(&runs, &["c"], &["drop"])
+        assert!(check(&runs, &["rs", "rs/generic"], &["drop"], None).is_ok());
+        assert!(check(&runs, &["c"], &["drop"], None)
             .unwrap_err()
             .starts_with("no run"));
         let mut bad = runs.clone();
         bad[0].act = Some(299);
-        assert!(check(&bad, &["rs"], &["drop"])
+        assert!(check(&bad, &["rs"], &["drop"], None)
             .unwrap_err()
             .contains("act = rx"));
     }
