@@ -100,9 +100,12 @@ void pkrs_nd_set_xdp_features(struct net_device *dev, u32 features);
 
 void pkrs_nd_carrier(struct net_device *dev, bool on);
 
-/* NAPI. */
+/* NAPI. napi_enable() and the RX watchdog started (a poll when none ran
+ * for a second: a lost interrupt cannot stall the ring). */
 void pkrs_nd_napi_enable(struct net_device *dev);
-/* napi_disable(), and the retry timer stopped. */
+/* The watchdog's polls that found frames (lost interrupts it recovered). */
+unsigned long pkrs_nd_watchdog_rescues(struct net_device *dev);
+/* The watchdog stopped, napi_disable(), and the retry timer stopped. */
 void pkrs_nd_napi_disable(struct net_device *dev);
 /* napi_schedule() on CPU `cpu`, from an IPI (what a device's interrupt
  * does): process context, waits for the IPI; 0 or -ENXIO (CPU offline). */

@@ -74,6 +74,10 @@ int pkrs_vq_add_out(struct virtqueue *vq, void *buf, u32 len, void *token);
 u32 pkrs_vq_num_free(struct virtqueue *vq);
 /* virtqueue_kick_prepare() + virtqueue_notify(): true when notified. */
 bool pkrs_vq_kick(struct virtqueue *vq);
+/* Callbacks on (virtqueue_enable_cb_prepare()); 1 when buffers were used
+ * meanwhile (callbacks are then off again: poll on), else 0. Negative only
+ * when an error is injected: callbacks were left off. */
+int pkrs_vq_rearm(struct virtqueue *vq);
 
 /* The virtio-net header the device puts in front of each frame: its size
  * for the negotiated features. */

@@ -33,6 +33,17 @@ struct pkrs_nd {
 	struct napi_struct napi;
 	struct xdp_rxq_info rxq;
 	struct timer_list retry;
+	/*
+	 * The RX watchdog (pkrs_nd_watchdog): polls started, as the poll
+	 * counts them and as the watchdog last saw them; whether it runs,
+	 * whether the next poll is its own, and its polls that found frames.
+	 */
+	struct timer_list watchdog;
+	unsigned long polls;
+	unsigned long wd_polls;
+	bool wd_on;
+	bool wd_kick;
+	atomic_long_t wd_rescues;
 	const struct pkrs_nd_ops *ops;
 	void *rs;
 	const char *driver;
@@ -158,11 +169,51 @@ static void pkrs_nd_retry(struct timer_list *t)
 	napi_schedule(&nd->napi);
 }
 
+/*
+ * The RX watchdog: while the netdev is up, once a second, a poll when none
+ * ran for a whole second. A device interrupt that is lost (the device saw
+ * the notification suppressed, or never raised it) leaves frames in a full
+ * ring that nothing polls, for good: no further completion can interrupt
+ * again. e1000e's and ixgbe's watchdogs make an interrupt for the same
+ * reason. An idle NIC costs one empty poll a second; one under traffic
+ * none, as its polls go on.
+ */
+#define PKRS_WATCHDOG_PERIOD HZ
+
+static void pkrs_nd_watchdog(struct timer_list *t)
+{
+	struct pkrs_nd *nd = timer_container_of(nd, t, watchdog);
+	unsigned long polls = READ_ONCE(nd->polls);
+
+	if (!READ_ONCE(nd->wd_on))
+		return;
+	if (polls == nd->wd_polls) {
+		WRITE_ONCE(nd->wd_kick, true);
+		napi_schedule(&nd->napi);
+	}
+	nd->wd_polls = polls;
+	mod_timer(&nd->watchdog, jiffies + PKRS_WATCHDOG_PERIOD);
+}
+
 static int pkrs_nd_poll(struct napi_struct *napi, int budget)
 {
 	struct pkrs_nd *nd = container_of(napi, struct pkrs_nd, napi);
+	bool kicked = READ_ONCE(nd->wd_kick);
+	int done;
 
-	return nd->ops->poll(nd->rs, budget);
+	/* Before the poll: after it, the next one may already run. */
+	WRITE_ONCE(nd->polls, nd->polls + 1);
+	if (unlikely(kicked))
+		WRITE_ONCE(nd->wd_kick, false);
+	done = nd->ops->poll(nd->rs, budget);
+	if (unlikely(kicked) && done > 0)
+		atomic_long_inc(&nd->wd_rescues);
+	return done;
+}
+
+unsigned long pkrs_nd_watchdog_rescues(struct net_device *dev)
+{
+	return atomic_long_read(&pkrs_nd(dev)->wd_rescues);
 }
 
 struct net_device *pkrs_nd_alloc(const struct pkrs_nd_ops *ops, void *rs,
@@ -182,6 +233,8 @@ struct net_device *pkrs_nd_alloc(const struct pkrs_nd_ops *ops, void *rs,
 	dev->ethtool_ops = &pkrs_nd_ethtool_ops;
 	netif_napi_add(dev, &nd->napi, pkrs_nd_poll);
 	timer_setup(&nd->retry, pkrs_nd_retry, 0);
+	timer_setup(&nd->watchdog, pkrs_nd_watchdog, 0);
+	atomic_long_set(&nd->wd_rescues, 0);
 	return dev;
 }
 
@@ -193,6 +246,7 @@ void pkrs_nd_set_rs(struct net_device *dev, void *rs)
 void pkrs_nd_free(struct net_device *dev)
 {
 	timer_delete_sync(&pkrs_nd(dev)->retry);
+	timer_delete_sync(&pkrs_nd(dev)->watchdog);
 	netif_napi_del(&pkrs_nd(dev)->napi);
 	free_netdev(dev);
 }
@@ -273,13 +327,23 @@ void pkrs_nd_carrier(struct net_device *dev, bool on)
 
 void pkrs_nd_napi_enable(struct net_device *dev)
 {
-	napi_enable(&pkrs_nd(dev)->napi);
+	struct pkrs_nd *nd = pkrs_nd(dev);
+
+	napi_enable(&nd->napi);
+	nd->wd_polls = READ_ONCE(nd->polls);
+	WRITE_ONCE(nd->wd_on, true);
+	mod_timer(&nd->watchdog, jiffies + PKRS_WATCHDOG_PERIOD);
 }
 
 void pkrs_nd_napi_disable(struct net_device *dev)
 {
-	napi_disable(&pkrs_nd(dev)->napi);
-	timer_delete_sync(&pkrs_nd(dev)->retry);
+	struct pkrs_nd *nd = pkrs_nd(dev);
+
+	/* The watchdog sees wd_on clear when it runs next, and re-arms no more. */
+	WRITE_ONCE(nd->wd_on, false);
+	timer_delete_sync(&nd->watchdog);
+	napi_disable(&nd->napi);
+	timer_delete_sync(&nd->retry);
 }
 
 static void pkrs_nd_ipi(void *info)

@@ -155,6 +155,40 @@ bg_finish() {
 }
 xdp_actions
 
+# --- a lost RX interrupt -------------------------------------------------------
+# fail_function makes one RX re-arm (pkrs_vq_rearm) leave the callback
+# off, as a device that lost the interrupt would: the frames after it
+# fill the ring, and nothing would poll it again. The RX watchdog polls
+# when none ran for a second; every frame arrives, the send does not
+# stall (the generator fails a send after 10 s without progress). D1 is
+# down meanwhile, so that the one failure is D2's.
+lost_irq() {
+	local a0 w0 left d dw FF=/sys/kernel/debug/fail_function
+	$IP link set $D1 down
+	xdp_on $NIC drop || return 1
+	a0=$(xs $NIC rx_xdp_drop) w0=$(xs $NIC rx_watchdog)
+	echo pkrs_vq_rearm >$FF/inject || { echo "cannot inject into pkrs_vq_rearm"; return 1; }
+	printf %#x -5 >$FF/pkrs_vq_rearm/retval # -EIO
+	echo N >$FF/task-filter
+	echo 100 >$FF/probability
+	echo 1 >$FF/times
+	echo 0 >$FF/verbose
+	send 2000 || ok=1
+	left=$(cat $FF/times)
+	echo >$FF/inject
+	sleep 0.5
+	d=$(($(xs $NIC rx_xdp_drop) - a0)) dw=$(($(xs $NIC rx_watchdog) - w0))
+	echo "sent $sent; rx_xdp_drop +$d; rx_watchdog +$dw; injections left $left"
+	check "one re-arm failed (fail_function used its one time)" [ "$left" = 0 ]
+	check "the sender sent them all" [ "$sent" = 2000 ]
+	check "every frame was received (rx_xdp_drop)" [ $d = 2000 ]
+	check "the watchdog's poll found frames, counted in rx_watchdog" [ $dw -ge 1 ]
+	xdp_off $NIC
+	$IP link set $D1 up
+	done_step
+}
+step irq.lost lost_irq
+
 # redirect_round N ARGS...: N frames from D2 through a devmap out of D1;
 # sets sent, dr (peer rx_packets), dx and dxe (D1's ndo_xdp_xmit sent and
 # refused) and tool (the tool's total).

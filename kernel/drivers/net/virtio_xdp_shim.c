@@ -268,6 +268,22 @@ bool pkrs_vq_kick(struct virtqueue *vq)
 	return virtqueue_kick_prepare(vq) && virtqueue_notify(vq);
 }
 
+/*
+ * noinline and error-injectable: fail_function on it (any errno) makes one
+ * re-arm return at once with the callback left off, an interrupt lost as
+ * the device could lose it (the RX watchdog's test).
+ */
+noinline int pkrs_vq_rearm(struct virtqueue *vq)
+{
+	unsigned int opaque = virtqueue_enable_cb_prepare(vq);
+
+	if (likely(!virtqueue_poll(vq, opaque)))
+		return 0;
+	virtqueue_disable_cb(vq);
+	return 1;
+}
+ALLOW_ERROR_INJECTION(pkrs_vq_rearm, ERRNO);
+
 u32 pkrs_virtio_net_hdr_len(struct virtio_device *vdev)
 {
 	if (virtio_has_feature(vdev, VIRTIO_F_VERSION_1))

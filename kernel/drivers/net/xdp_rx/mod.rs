@@ -38,6 +38,12 @@
 //! 4. The XDP_TX batch is posted under one TX lock, one TX doorbell.
 //! 5. One `xdp_do_flush()` if anything was redirected.
 //! 6. The RX ring is refilled in bulk from the pool, one RX doorbell.
+//! 7. Below the budget: the ring re-armed, then NAPI completed (completions
+//!    that came meanwhile are taken by the same poll).
+//!
+//! A lost interrupt would stall the ring for good; the netdev's RX
+//! watchdog (`pkrs_nd_watchdog`) polls when no poll ran for a second, and
+//! `rx_watchdog` counts its polls that found frames.
 //!
 //! # Contexts and locks
 //!

@@ -557,51 +557,80 @@ impl<R: RxRing, T: TxRing, P: PagePool> Queue<R, T, P> {
         self.poll_tx(rx, budget);
         let prog = self.prog.load(Acquire);
         let mut done = 0;
-        let mut redirected = false;
         if self.cfg.floor {
             return self.poll_floor(rx, budget);
         }
-        while done < budget {
-            let Some((slot, len)) = rx.ring.complete() else {
-                break;
-            };
-            done += 1;
-            self.receive(rx, prog, slot, len, &mut redirected);
-        }
-        if !rx.xdp_tx.is_empty() {
-            self.flush_xdp_tx(rx, prog);
-        }
-        if redirected {
-            // SAFETY: NAPI context, after `xdp_do_redirect()` calls.
-            unsafe { nb::xdp_do_flush() };
-        }
-        self.refill(rx);
-        // CAST: slot counts fit in `usize`.
-        if rx.free.len() == rx.slots.len() {
-            // Nothing posted, so nothing can arrive to poll us again: try
-            // again a little later.
-            inc(&self.c.rx_no_buffer);
-            if done < budget && self.dev.napi_complete(done) {
-                self.dev.napi_schedule_later(REFILL_RETRY_MS);
+        loop {
+            let mut redirected = false;
+            while done < budget {
+                let Some((slot, len)) = rx.ring.complete() else {
+                    break;
+                };
+                done += 1;
+                self.receive(rx, prog, slot, len, &mut redirected);
             }
-            return done;
+            if !rx.xdp_tx.is_empty() {
+                self.flush_xdp_tx(rx, prog);
+            }
+            if redirected {
+                // SAFETY: NAPI context, after `xdp_do_redirect()` calls.
+                unsafe { nb::xdp_do_flush() };
+            }
+            self.refill(rx);
+            // CAST: slot counts fit in `usize`.
+            if rx.free.len() == rx.slots.len() {
+                // Nothing posted, so nothing can arrive to poll us again:
+                // try again a little later.
+                inc(&self.c.rx_no_buffer);
+                if done < budget && self.dev.napi_complete(done) {
+                    self.dev.napi_schedule_later(REFILL_RETRY_MS);
+                }
+                return done;
+            }
+            if !self.finish(rx, done, budget) {
+                return done;
+            }
         }
-        if done < budget && self.dev.napi_complete(done) && rx.ring.rearm() {
-            self.dev.napi_schedule();
+    }
+
+    /// The end of a poll that took `done` of `budget` completions: true
+    /// when completions came while interrupts went back on, which this
+    /// poll takes too. The ring is re-armed before `napi_complete_done()`,
+    /// as `virtqueue_napi_complete()` does, while this poll still owns it:
+    /// once NAPI is released, another poll (scheduled by the TX interrupt,
+    /// on another CPU) may use the ring at once.
+    fn finish(&self, rx: &mut Rx<R, P>, done: i32, budget: i32) -> bool {
+        if done >= budget {
+            // NAPI polls again, interrupts still off.
+            return false;
         }
-        done
+        if rx.ring.rearm() {
+            // Interrupts are off again.
+            return true;
+        }
+        // A completion from now on interrupts; its napi_schedule() while we
+        // still own NAPI makes this return false and NAPI poll again.
+        self.dev.napi_complete(done);
+        false
     }
 
     /// The poll of the floor mode (see [`Config::floor`]).
     #[cold]
     fn poll_floor(&self, rx: &mut Rx<R, P>, budget: i32) -> i32 {
-        let buf_len = self.hdr_len + self.max_frame;
         let mut done = 0;
-        while done < budget {
+        while self.floor_round(rx, &mut done, budget) {}
+        done
+    }
+
+    /// One round of the floor's poll: true when the poll goes on (see
+    /// [`Self::finish`]).
+    fn floor_round(&self, rx: &mut Rx<R, P>, done: &mut i32, budget: i32) -> bool {
+        let buf_len = self.hdr_len + self.max_frame;
+        while *done < budget {
             let Some((slot, len)) = rx.ring.complete() else {
                 break;
             };
-            done += 1;
+            *done += 1;
             inc(&self.c.rx_packets);
             add(&self.c.rx_bytes, len.saturating_sub(self.hdr_len).into());
             let Some(s) = rx.slots.get(slot as usize) else {
@@ -627,10 +656,7 @@ impl<R: RxRing, T: TxRing, P: PagePool> Queue<R, T, P> {
         rx.ring.doorbell();
         inc(&self.c.rx_doorbells);
         self.refill(rx);
-        if done < budget && self.dev.napi_complete(done) && rx.ring.rearm() {
-            self.dev.napi_schedule();
-        }
-        done
+        self.finish(rx, *done, budget)
     }
 
     /// Takes back every buffer from both rings after the device was reset
@@ -672,7 +698,11 @@ impl<R: RxRing, T: TxRing, P: PagePool> Queue<R, T, P> {
     }
 }
 
-/// The pool's counters in `ethtool -S`, after the queue's.
+/// The netdev's counters in `ethtool -S`, after the queue's: the RX
+/// watchdog's polls that found frames (interrupts it made up for).
+const ND_NAMES: [&str; 1] = ["rx_watchdog"];
+
+/// The pool's counters in `ethtool -S`, after the netdev's.
 const POOL_NAMES: [&str; 11] = [
     "pp_alloc_fast",
     "pp_alloc_slow",
@@ -914,22 +944,35 @@ impl<R: RxRing, T: TxRing, P: PagePool> NetOps for Queue<R, T, P> {
     }
 
     fn stats_count(&self) -> usize {
-        Counters::NAMES.len() + POOL_NAMES.len()
+        Counters::NAMES.len() + ND_NAMES.len() + POOL_NAMES.len()
     }
 
     fn stats_name(&self, i: usize) -> &'static str {
         let n = Counters::NAMES.len();
         if i < n {
             Counters::NAMES[i]
+        } else if i < n + ND_NAMES.len() {
+            ND_NAMES[i - n]
         } else {
-            POOL_NAMES.get(i - n).copied().unwrap_or("")
+            POOL_NAMES
+                .get(i - n - ND_NAMES.len())
+                .copied()
+                .unwrap_or("")
         }
     }
 
     fn stats_values(&self, out: &mut [u64]) {
         let n = Counters::NAMES.len().min(out.len());
-        let (q, p) = out.split_at_mut(n);
+        let (q, rest) = out.split_at_mut(n);
         self.c.values(q);
+        let n = ND_NAMES.len().min(rest.len());
+        let (d, p) = rest.split_at_mut(n);
+        if let Some(o) = d.first_mut() {
+            // SAFETY: a live netdev (the queue's).
+            let n = unsafe { nb::pkrs_nd_watchdog_rescues(self.dev.as_ptr()) };
+            // CAST: a count in an `unsigned long`, at most 64 bits.
+            *o = n as u64;
+        }
         let s = self.pool_stats();
         let vals = [
             s.alloc_fast,
