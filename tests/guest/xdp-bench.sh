@@ -8,7 +8,7 @@
 #   @@XDP-BENCH cfg=G driver=D mode=M case=C run=R cb=B sent=N rx=N prog=N
 #     act=N act_err=N back=N fwd=N ipin=N exc=N exc_act=N,N,N,N,N,N rerr=N
 #     dm_sent=N dm_drops=N ns=N gns=N sirq_ns=N sirq_runs=N sirq_cpu_ns=N,N
-#     peer_ns=N
+#     peer_ns=N wd=N
 #
 # Each count comes from a different place, so that the host can check
 # them against each other per run:
@@ -46,6 +46,9 @@
 #   peer_ns  of sirq_ns, the peer NIC's NAPI polls (pkrs-cputime's probe on
 #            napi:napi_poll): what a REDIRECT run's frames cost the
 #            receiving side, which is not the driver's
+#   wd       the RX watchdog's polls that found frames (ethtool -S
+#            rx_watchdog): an interrupt lost and made up for a second late;
+#            - for virtio_net, which has none. A run with one is invalid.
 #   cb       the copybreak in effect: virtio_xdp's module parameter, set per
 #            case to what virtio_net does in the same configuration (it
 #            copies frames up to 128 bytes into a new skb with mergeable

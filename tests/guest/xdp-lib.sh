@@ -366,10 +366,12 @@ prog_count() {
 }
 # bc_read N MODULE DEV CASE MODE: every count of DEV into bc_*N.
 bc_read() {
-	local a e
+	local a e w
 	if [ $5 = drv ]; then set -- $1 $2 $3 $4 $5 $(act_of $2 $3 $4); a=$6 e=$7; else a=- e=-; fi
+	w=$(xs $3 rx_watchdog)
+	[ "$w" = none ] && w=-
 	eval "bc_rx$1=$(cat /sys/class/net/$3/statistics/rx_packets) bc_prog$1=$(prog_count $4)" \
-		"bc_ipin$1=$(snmp Ip InReceives) bc_act$1=$a bc_err$1=$e bc_ct$1='$($CPUTIME read $CT_PIN)'"
+		"bc_ipin$1=$(snmp Ip InReceives) bc_act$1=$a bc_err$1=$e bc_wd$1=$w bc_ct$1='$($CPUTIME read $CT_PIN)'"
 }
 # bc_fields MODE CASE: the fields of one @@XDP-BENCH line from bc_*0 and
 # bc_*1 (see tests/guest/xdp-bench.sh). $PEER, when set, names the device
@@ -410,7 +412,8 @@ bc_fields() {
 		"dm_drops=$(dlt $(kv "$bc_ct0" devmap_drops) $(kv "$bc_ct1" devmap_drops))" \
 		"sirq_ns=$(dlt $(kv "$bc_ct0" net_rx_ns) $(kv "$bc_ct1" net_rx_ns))" \
 		"sirq_runs=$(dlt $(kv "$bc_ct0" net_rx_runs) $(kv "$bc_ct1" net_rx_runs)) sirq_cpu_ns=$cpu" \
-		"peer_ns=$([ -n "${PEER:-}" ] && dlt $(kv0 "$bc_ct0" napi_ns_$PEER) $(kv0 "$bc_ct1" napi_ns_$PEER) || echo -)"
+		"peer_ns=$([ -n "${PEER:-}" ] && dlt $(kv0 "$bc_ct0" napi_ns_$PEER) $(kv0 "$bc_ct1" napi_ns_$PEER) || echo -)" \
+		"wd=$(dlt $bc_wd0 $bc_wd1)"
 }
 # kv0 LINE KEY: as kv, 0 when LINE has no KEY (a device that never polled).
 kv0() { kv "$1" "$2" || echo 0; }

@@ -75,6 +75,10 @@ pub struct Run {
     /// Of sirq_ns, the peer NIC's NAPI polls (what a redirect's frames
     /// cost the receiving side); None where not measured.
     pub peer_ns: Option<u64>,
+    /// The RX watchdog's polls that found frames over the run (interrupts
+    /// the driver lost and made up for, a second late); None where the
+    /// driver has none, or in logs that predate the watchdog.
+    pub wd: Option<u64>,
     /// The line has the fields of the per-run proof.
     pub proved_fields: bool,
     /// Why the line could not be read (a missing or malformed field): the
@@ -168,6 +172,7 @@ fn parse_fields(rest: &str) -> Result<Run, String> {
             ),
         },
         peer_ns: opt("peer_ns")?,
+        wd: opt("wd")?,
         proved_fields: ["prog", "act", "act_err", "ipin", "sirq_ns"]
             .iter()
             .all(|k| kv.contains_key(k)),
@@ -310,6 +315,13 @@ impl Run {
             }
         };
         eq("rx = sent", self.rx, self.sent)?;
+        // A rescue means the ring stood still for up to two seconds of the
+        // run: its rate is the stall's, not the driver's.
+        if let Some(w) = self.wd.filter(|&w| w > 0) {
+            return Err(format!(
+                "the RX watchdog polled {w} times: an interrupt was lost"
+            ));
+        }
         let floor = self.driver == "rs-floor";
         if let Some(p) = self.prog {
             eq("prog = rx", p, self.rx)?;
@@ -1044,7 +1056,7 @@ pub fn check(
 mod tests {
     use super::*;
 
-    const L: &str = "@@XDP-BENCH cfg=default driver=rs mode=drv case=drop run=1 cb=0 sent=909984 rx=909984 prog=909984 act=909984 act_err=0 back=0 fwd=0 ipin=0 exc=0 rerr=0 dm_sent=0 dm_drops=0 ns=1000000000 gns=1070000000 sirq_ns=800000000 sirq_runs=14000 sirq_cpu_ns=800000000,0 peer_ns=-";
+    const L: &str = "@@XDP-BENCH cfg=default driver=rs mode=drv case=drop run=1 cb=0 sent=909984 rx=909984 prog=909984 act=909984 act_err=0 back=0 fwd=0 ipin=0 exc=0 rerr=0 dm_sent=0 dm_drops=0 ns=1000000000 gns=1070000000 sirq_ns=800000000 sirq_runs=14000 sirq_cpu_ns=800000000,0 peer_ns=- wd=0";
 
     #[test]
     fn parses_a_line() {
@@ -1130,6 +1142,17 @@ mod tests {
     }
 
     #[test]
+    fn a_run_the_watchdog_rescued_is_invalid() {
+        assert!(line(&[("wd", "0")]).check().is_ok());
+        assert!(line(&[("wd", "-")]).check().is_ok());
+        let e = line(&[("wd", "1")]).check().unwrap_err();
+        assert!(e.contains("RX watchdog polled 1 times"), "{e}");
+        // Logs from before the watchdog have no wd: nothing to say.
+        let old = L.replace(" wd=0", "");
+        assert!(parse_line(&old).unwrap().unwrap().check().is_ok());
+    }
+
+    #[test]
     fn the_peer_is_left_out_of_the_cost() {
         let mut r = line(&[]);
         assert_eq!(r.cost(), 800000000.0 / 909984.0);
@@ -1149,7 +1172,8 @@ mod tests {
                 .find(|w| w.starts_with(&format!("{k}=")))
                 .unwrap_or_else(|| panic!("no {k}"))
                 .to_string();
-            l = l.replacen(&w, &format!("{k}={v}"), 1);
+            // With the space in front: `wd=0` is also the end of `fwd=0`.
+            l = l.replacen(&format!(" {w}"), &format!(" {k}={v}"), 1);
         }
         parse_line(&l).unwrap().unwrap()
     }
