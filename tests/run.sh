@@ -449,7 +449,7 @@ driver_checks() {
 	c "$w: unbound and bound in a loop while QEMU flaps the link: no link work after unregister, works after" \
 		ok "$log" load.flap
 	c "$w: refill failures injected (fail_function): counted, no frame lost after" ok "$log" fail.refill
-	c "$w: a lost RX interrupt injected (fail_function): the watchdog polls, every frame received" \
+	c "$w: RX interrupts lost (fail_function on the re-arm): the watchdog polls, every frame received" \
 		ok "$log" irq.lost
 	c "$w: samples/bpf xdp_bench01's total is exactly the generator's count and the NIC's" ok "$log" sample.bench
 	c "$w: samples/bpf xdp_ddos01_blacklist: every frame kind gets its verdict; the NIC's counters and IPv4 agree" \
