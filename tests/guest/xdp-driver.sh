@@ -165,27 +165,22 @@ xdp_actions
 # time: the send goes on at about a ring a second instead of stalling
 # (the generator fails a send after 10 s without progress). D1 is down
 # meanwhile, so that the failures are D2's.
-drop_wait() { # N: until rx_xdp_drop has grown by N since $a0, 3 s at most
+drop_wait() { # BASE N: until rx_xdp_drop is BASE + N, 3 s at most
 	local i=0
-	while [ $(($(xs $NIC rx_xdp_drop) - a0)) -lt $1 ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+	while [ $(($(xs $NIC rx_xdp_drop) - $1)) -lt $2 ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
 }
 lost_irq() {
-	local a0 w0 d dw sent1 FF=/sys/kernel/debug/fail_function
+	local a0 w0 d dw sent1
 	$IP link set $D1 down
 	xdp_on $NIC drop || return 1
 	a0=$(xs $NIC rx_xdp_drop) w0=$(xs $NIC rx_watchdog)
-	echo pkrs_vq_rearm >$FF/inject || { echo "cannot inject into pkrs_vq_rearm"; return 1; }
-	printf %#x -5 >$FF/pkrs_vq_rearm/retval # -EIO
-	echo N >$FF/task-filter
-	echo 100 >$FF/probability
-	echo -1 >$FF/times
-	echo 0 >$FF/verbose
+	ff_inject pkrs_vq_rearm -5 -1 || return 1 # -EIO
 	sent=-
 	send 1000 || ok=1
 	sent1=$sent
-	echo >$FF/inject
+	ff_clear
 	# The ring's last frames wait for the next watchdog poll.
-	drop_wait 1000
+	drop_wait $a0 1000
 	d=$(($(xs $NIC rx_xdp_drop) - a0)) dw=$(($(xs $NIC rx_watchdog) - w0))
 	echo "every re-arm failing: sent $sent1; rx_xdp_drop +$d; rx_watchdog +$dw"
 	check "the sender sent them all" [ "$sent1" = 1000 ]
@@ -194,7 +189,7 @@ lost_irq() {
 	a0=$(xs $NIC rx_xdp_drop)
 	sent=-
 	send 1000 || ok=1
-	drop_wait 1000
+	drop_wait $a0 1000
 	d=$(($(xs $NIC rx_xdp_drop) - a0))
 	echo "after: sent $sent; rx_xdp_drop +$d"
 	check "after the failures, every frame is received" [ "$sent" = 1000 -a $d = 1000 ]

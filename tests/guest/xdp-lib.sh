@@ -228,26 +228,34 @@ under_traffic() {
 	check "the NIC still receives after all that" [ "$sent" = 1000 ]
 	done_step
 }
+# --- injected failures (fail_function) ----------------------------------------
+FF=/sys/kernel/debug/fail_function
+# ff_inject FN RETVAL TIMES: every call of FN (any task) fails with
+# RETVAL, TIMES times (-1: until ff_clear).
+ff_inject() {
+	echo $1 >$FF/inject || { echo "cannot inject into $1"; return 1; }
+	printf %#x $2 >$FF/$1/retval
+	echo N >$FF/task-filter
+	echo 100 >$FF/probability
+	echo $3 >$FF/times
+	echo 0 >$FF/verbose
+}
+ff_clear() { echo >$FF/inject; }
+
 # --- allocation failures in the RX refill -------------------------------------------
 # fail_function on the pool's page allocation (the native pool's bulk
 # allocation in the shim, the kernel pool's page_pool_alloc_netmems()).
 refill_fail() {
 	local fn f0 a0 p0
-	FF=/sys/kernel/debug/fail_function
 	if [ "$POOL" = c ]; then fn=page_pool_alloc_netmems; else fn=pkrs_alloc_pages_bulk_node; fi
 	# XDP_PASS of frames above copybreak: the pages go to the stack, so
 	# every refill needs new ones.
 	xdp_on $NIC pass || return 1
-	echo $fn >$FF/inject || { echo "cannot inject into $fn"; return 1; }
-	echo 0 >$FF/$fn/retval
-	echo N >$FF/task-filter
-	echo 100 >$FF/probability
-	echo -1 >$FF/times
-	echo 0 >$FF/verbose
+	ff_inject $fn 0 -1 || return 1
 	f0=$(xs $NIC rx_alloc_fail) p0=$(xs $NIC rx_packets) e0=$(xs $NIC rx_no_buffer)
 	send_for 2 size=1000
 	sent1=$sent
-	echo >$FF/inject
+	ff_clear
 	df=$(($(xs $NIC rx_alloc_fail) - f0)) dp=$(($(xs $NIC rx_packets) - p0))
 	de=$(($(xs $NIC rx_no_buffer) - e0))
 	echo "while failing: rx_packets +$dp, rx_alloc_fail +$df, rx_no_buffer +$de"

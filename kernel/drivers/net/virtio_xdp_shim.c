@@ -269,7 +269,7 @@ bool pkrs_vq_kick(struct virtqueue *vq)
 }
 
 /*
- * noinline and error-injectable: fail_function on it (any errno) makes one
+ * noinline and error-injectable: fail_function on it (any errno) makes a
  * re-arm return at once with the callback left off, an interrupt lost as
  * the device could lose it (the RX watchdog's test).
  */

@@ -948,17 +948,12 @@ impl<R: RxRing, T: TxRing, P: PagePool> NetOps for Queue<R, T, P> {
     }
 
     fn stats_name(&self, i: usize) -> &'static str {
-        let n = Counters::NAMES.len();
-        if i < n {
-            Counters::NAMES[i]
-        } else if i < n + ND_NAMES.len() {
-            ND_NAMES[i - n]
-        } else {
-            POOL_NAMES
-                .get(i - n - ND_NAMES.len())
-                .copied()
-                .unwrap_or("")
-        }
+        // `Iterator::chain`: the prelude's `pin_init::Init` has a `chain`.
+        let names = Iterator::chain(Counters::NAMES.iter(), &ND_NAMES);
+        Iterator::chain(names, &POOL_NAMES)
+            .nth(i)
+            .copied()
+            .unwrap_or("")
     }
 
     fn stats_values(&self, out: &mut [u64]) {
