@@ -3,6 +3,7 @@
 //! in them, and KUnit's KTAP; the summaries and reports made of them.
 
 pub mod bench;
+pub mod calls;
 pub mod docs;
 pub mod ktap;
 pub mod log;

@@ -19,13 +19,14 @@
 //! a `make run` log (exit 1 when a figure is missing), `docs-report` the
 //! files it wrote (see src/docs.rs).
 
-use pkrs_check::{bench, docs, ktap, log, report, xdp};
+use pkrs_check::{bench, calls, docs, ktap, log, report, xdp};
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 fn usage() -> String {
     "usage: pkrs-check (bench|rejected|kunit|ok|logged) LOG STEP [options] \
      | cheaper LOG STEP TYPE STEP2 TYPE2 --by N | clean LOG | box LOG | xdp-report LOG[,LOG...] | xdp-agree LOG1[,...] LOG2[,...] \
+     | calls LISTING --in NAME [--in NAME]... [--forbid SYM,...] [--require SYM,...] \
      | run-report LOG | docs-report --out DIR [--readme FILE] [--docs DIR] [--check] [--run LOG]... [--xdp LOG]... [--xdp-sim LOG]... [--xdp-repeat LOG]..."
         .into()
 }
@@ -413,10 +414,51 @@ fn docs_report(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// `calls LISTING --in NAME... [--forbid SYM,...] [--require SYM,...]`:
+/// in the disassembly LISTING (`llvm-objdump -dr --no-show-raw-insn -C`),
+/// the functions whose name contains a NAME call no SYM of --forbid
+/// (`prefix*` matches a prefix) and, between them, every SYM of --require.
+fn calls_check(path: &str, rest: &[String]) -> Result<(), String> {
+    if !rest.len().is_multiple_of(2)
+        || rest
+            .chunks(2)
+            .any(|w| !matches!(w[0].as_str(), "--in" | "--forbid" | "--require"))
+    {
+        return Err(usage());
+    }
+    let within = opt(rest, "--in");
+    if within.is_empty() {
+        return Err(usage());
+    }
+    let list = |key| -> Vec<&str> {
+        opt(rest, key)
+            .into_iter()
+            .flat_map(|v| v.split(','))
+            .filter(|x| !x.is_empty())
+            .collect()
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    match calls::check(
+        &calls::parse(&text),
+        &within,
+        &list("--forbid"),
+        &list("--require"),
+    ) {
+        Ok(lines) => {
+            for l in lines {
+                println!("{l}");
+            }
+            Ok(())
+        }
+        Err(faults) => Err(faults.join("\n")),
+    }
+}
+
 fn run(args: &[String]) -> Result<(), String> {
     match args {
         [cmd, path] if cmd == "run-report" => return run_report(path),
         [cmd, rest @ ..] if cmd == "docs-report" => return docs_report(rest),
+        [cmd, path, rest @ ..] if cmd == "calls" => return calls_check(path, rest),
         _ => {}
     }
     if let [cmd, path, rest @ ..] = args {
