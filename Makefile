@@ -3,7 +3,9 @@
 # prototype-kernel-rs: out-of-tree Rust kernel modules.
 #
 #   make [kbuildkdir=DIR]   build the modules enabled in .config against DIR
-#                           (aliases: kbuilddir=DIR, KDIR=DIR)
+#                           (aliases: kbuilddir=DIR, KDIR=DIR); on a tree with
+#                           CONFIG_RUST_INLINE_HELPERS the C shim inlines into
+#                           Rust, PKRS_SHIM_INLINE=n keeps it a called object
 #   make run [BENCH=mods] [BENCH_ARGS=params] [ICOUNT=1] [PKRS_BENCH_RUNS=N]
 #            [RUN_LOG=file] set up, build, boot the test box, run the benchmarks
 #                           (each N times, default 3), print their summary
@@ -88,11 +90,18 @@ endif
 
 modules: .config check-kdir
 	@echo "building against $(kdir_from): $(realpath $(kdir))"
+	@if ! grep -qx 'CONFIG_RUST_INLINE_HELPERS=y' $(kdir)/.config; then \
+		echo "C shim: a separate object, called (the tree has no CONFIG_RUST_INLINE_HELPERS)"; \
+	elif [ "$(PKRS_SHIM_INLINE)" = n ]; then \
+		echo "C shim: a separate object, called (PKRS_SHIM_INLINE=n)"; \
+	else \
+		echo "C shim: inlined into the Rust objects (the tree has CONFIG_RUST_INLINE_HELPERS)"; \
+	fi
 	+$(kbuild) modules
 
 clean:
 	@if [ -f $(kdir)/Makefile ]; then $(kbuild) clean; fi
-	find kernel -name '*_bindings.rs' -delete
+	find kernel \( -name '*_bindings.rs' -o -name '*.bc' \) -delete
 
 install: .config check-kdir
 	+$(kbuild) INSTALL_MOD_DIR=extra modules_install

@@ -73,6 +73,82 @@ sock=$top/tools/pkrs-sock/target/release/pkrs-sock
 no_warnings() { ! grep -Ei '(^|[^-])(warning|error)[:\[]' "$1"; }
 build() { make kbuildkdir="$kdir" >"$out/build.log" 2>&1 && no_warnings "$out/build.log"; }
 check "make builds every enabled module without warnings" build
+
+# --- the C shim: inlined into Rust, or called (kernel/scripts/shim_inline.mk)
+# On a tree with CONFIG_RUST_INLINE_HELPERS the fast paths of the page_pool
+# and of the XDP poll call no function of the shim and no kernel helper,
+# while the error-injection targets stay global functions that are called;
+# a PKRS_SHIM_INLINE=n build (in a copy of the tree) calls the shim again.
+# On a tree without the option the build is that called one. The checks of
+# the called build show that the disassembly check sees real calls.
+pool_fast=pkrs_page_recyclable,pkrs_percpu_inc,pkrs_put_page,pkrs_get_page
+pool_fast+=,pkrs_preempt_disable,pkrs_preempt_enable,pkrs_dma_sync_for_device
+pool_fast+=,pkrs_dma_sync_for_cpu,pkrs_pp_alloc,pkrs_pp_put_full_page
+pool_fast+=,pkrs_pp_dma_addr,pkrs_pp_dma_mapped,pkrs_pp_sync_for_cpu
+xdp_fast=$pool_fast,pkrs_xdp_prepare,pkrs_xdp_run,pkrs_nd_rxq,pkrs_nd_mtu
+xdp_fast+=,pkrs_nd_napi_complete,pkrs_nd_tx_lock,pkrs_nd_tx_unlock
+xdp_fast+=,pkrs_vq_add_in,pkrs_vq_add_in_mapped,pkrs_vq_kick,pkrs_vq_num_free
+pool_loops=(--in 'bench::pool_loop::<page_pool_bench_main::page_pool::native::RsPagePool>'
+	--in 'bench::pool_loop::<page_pool_bench_main::page_pool::cpool::CPagePool>')
+xdp_polls=(--in 'RsPagePool>>>::poll' --in 'CPagePool>>>::poll')
+objdump=llvm-objdump$PKRS_LLVM nm=llvm-nm$PKRS_LLVM
+shim_calls() { # shim_calls KO ARGS...: pkrs-check calls on KO's disassembly
+	local ko=$1; shift
+	$objdump -dr --no-show-raw-insn -C "$ko" >"$out/objdump.txt" &&
+		"$pkrs_check" calls "$out/objdump.txt" "$@"
+}
+shim_mode() { # shim_mode DIR MODE: every module of DIR with a C shim says MODE
+	local ko m kos
+	kos=$(find "$1/kernel" -name '*.ko' ! -name time_bench.ko | sort)
+	[ -n "$kos" ] || return 1
+	for ko in $kos; do
+		m=$(modinfo -F pkrs_shim "$ko")
+		echo "${ko##*/}: pkrs_shim=$m"
+		[ "$m" = "$2" ] || return 1
+	done
+}
+inject_targets() { # inject_targets DIR: each a global function (T) of its module
+	$nm "$1/kernel/drivers/net/virtio_xdp.ko" | grep -x '[0-9a-f]* T pkrs_vq_rearm' &&
+		$nm "$1/kernel/net/core/page_pool_bench.ko" | grep -x '[0-9a-f]* T pkrs_alloc_pages_bulk_node'
+}
+called_checks() { # called_checks DIR HOW: the called build in DIR
+	check "$2: every module with a C shim says so (modinfo pkrs_shim=call)" shim_mode "$1" call
+	check "$2: pool_loop of the native pool calls the shim (pkrs_page_recyclable, pkrs_percpu_inc)" \
+		shim_calls "$1/kernel/net/core/page_pool_bench.ko" "${pool_loops[@]}" \
+		--require pkrs_page_recyclable,pkrs_percpu_inc
+	check "$2: virtio_xdp's poll calls the shim (pkrs_xdp_run, pkrs_vq_rearm)" \
+		shim_calls "$1/kernel/drivers/net/virtio_xdp.ko" "${xdp_polls[@]}" --require pkrs_xdp_run,pkrs_vq_rearm
+	check "$2: the error-injection targets are global functions (pkrs_vq_rearm, pkrs_alloc_pages_bulk_node)" \
+		inject_targets "$1"
+}
+if grep -qx CONFIG_RUST_INLINE_HELPERS=y "$kdir/.config"; then
+	check "the build says the C shim is inlined" \
+		grep -qx 'C shim: inlined into the Rust objects (the tree has CONFIG_RUST_INLINE_HELPERS)' "$out/build.log"
+	check "every module with a C shim was built with it inlined (modinfo pkrs_shim=inline)" shim_mode "$top" inline
+	check "inlined: the page_pool's fast paths (pool_loop, both pools) call no shim or helper function" \
+		shim_calls kernel/net/core/page_pool_bench.ko "${pool_loops[@]}" --forbid "$pool_fast,rust_helper_*"
+	check "inlined: virtio_xdp's poll (both pools) calls no fast shim function, and still calls pkrs_vq_rearm" \
+		shim_calls kernel/drivers/net/virtio_xdp.ko "${xdp_polls[@]}" --forbid "$xdp_fast" --require pkrs_vq_rearm
+	check "inlined: xdp_cqsim's poll (both pools) calls no fast shim function" \
+		shim_calls kernel/drivers/net/xdp_cqsim.ko "${xdp_polls[@]}" --forbid "$xdp_fast"
+	check "inlined: the error-injection targets stay global functions (pkrs_vq_rearm, pkrs_alloc_pages_bulk_node)" \
+		inject_targets "$top"
+	called=$(mktemp -d)
+	git ls-files -z | xargs -0 cp --parents -t "$called"
+	cp config.default "$called/.config"
+	called_build() {
+		(cd "$called" && make kbuildkdir="$kdir" PKRS_SHIM_INLINE=n) >"$out/build-called.log" 2>&1 &&
+			no_warnings "$out/build-called.log" &&
+			grep -qx 'C shim: a separate object, called (PKRS_SHIM_INLINE=n)' "$out/build-called.log"
+	}
+	check "make PKRS_SHIM_INLINE=n builds the C shim as a called object, without warnings" called_build
+	called_checks "$called" "PKRS_SHIM_INLINE=n"
+	rm -rf "$called"
+else
+	check "the build says the C shim is called (the tree has no CONFIG_RUST_INLINE_HELPERS)" \
+		grep -qx 'C shim: a separate object, called (the tree has no CONFIG_RUST_INLINE_HELPERS)' "$out/build.log"
+	called_checks "$top" "called"
+fi
 clippy() {
 	touch $(find kernel -name "*_main.rs")
 	make kbuildkdir="$kdir" CLIPPY=1 >"$out/clippy.log" 2>&1 && no_warnings "$out/clippy.log"

@@ -9,6 +9,31 @@
 #define PKRS_SHIM_H
 
 #include <linux/types.h>
+#include <linux/compiler_types.h>
+
+/*
+ * How a build uses the shim (kernel/scripts/shim_inline.mk).
+ *
+ * On a tree without CONFIG_RUST_INLINE_HELPERS the shim is one object of
+ * the module, and Rust calls its functions. On a tree with it, the kernel
+ * links each Rust object's LLVM bitcode with the C helpers' before code
+ * generation; the module's shim source is then compiled twice:
+ *  - with PKRS_SHIM_INLINE into bitcode linked into the Rust object, where
+ *    the functions marked PKRS_FAST (the fast paths') inline like the
+ *    kernel's own __rust_helper functions, and the rest become local
+ *    functions of that object;
+ *  - with PKRS_SHIM_OUTLINE into the module's shim object, which then holds
+ *    only the functions the sources keep under #ifndef PKRS_SHIM_INLINE:
+ *    error-injection targets, which must stay real calls whose result the
+ *    optimizer cannot know (fail_function replaces it).
+ * PKRS_FAST is __always_inline there because LLVM inlines no C function
+ * into Rust on its own (their attributes differ; see rust/helpers/helpers.c).
+ */
+#if defined(PKRS_SHIM_INLINE) && !defined(__BINDGEN__)
+#define PKRS_FAST __always_inline
+#else
+#define PKRS_FAST
+#endif
 
 struct page;
 

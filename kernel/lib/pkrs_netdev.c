@@ -18,6 +18,9 @@
 
 #include "../include/pkrs_netdev.h"
 
+/* All of it inlinable: none in the shim object of an inlining build. */
+#ifndef PKRS_SHIM_OUTLINE
+
 /* The module parameter `pool` of every Rust network driver of the project. */
 static char *pool = "rs";
 module_param(pool, charp, 0444);
@@ -261,12 +264,12 @@ void pkrs_nd_unregister(struct net_device *dev)
 	unregister_netdev(dev);
 }
 
-struct napi_struct *pkrs_nd_napi(struct net_device *dev)
+PKRS_FAST struct napi_struct *pkrs_nd_napi(struct net_device *dev)
 {
 	return &pkrs_nd(dev)->napi;
 }
 
-struct xdp_rxq_info *pkrs_nd_rxq(struct net_device *dev)
+PKRS_FAST struct xdp_rxq_info *pkrs_nd_rxq(struct net_device *dev)
 {
 	return &pkrs_nd(dev)->rxq;
 }
@@ -281,7 +284,7 @@ int pkrs_nd_ifindex(struct net_device *dev)
 	return dev->ifindex;
 }
 
-unsigned int pkrs_nd_mtu(struct net_device *dev)
+PKRS_FAST unsigned int pkrs_nd_mtu(struct net_device *dev)
 {
 	return READ_ONCE(dev->mtu);
 }
@@ -366,17 +369,17 @@ void pkrs_nd_napi_schedule(struct net_device *dev)
 	napi_schedule(&pkrs_nd(dev)->napi);
 }
 
-bool pkrs_nd_napi_complete(struct net_device *dev, int done)
+PKRS_FAST bool pkrs_nd_napi_complete(struct net_device *dev, int done)
 {
 	return napi_complete_done(&pkrs_nd(dev)->napi, done);
 }
 
-void pkrs_nd_tx_lock(struct net_device *dev)
+PKRS_FAST void pkrs_nd_tx_lock(struct net_device *dev)
 {
 	__netif_tx_lock(netdev_get_tx_queue(dev, 0), smp_processor_id());
 }
 
-void pkrs_nd_tx_unlock(struct net_device *dev)
+PKRS_FAST void pkrs_nd_tx_unlock(struct net_device *dev)
 {
 	__netif_tx_unlock(netdev_get_tx_queue(dev, 0));
 }
@@ -396,17 +399,17 @@ void pkrs_nd_tx_start(struct net_device *dev)
 	netif_tx_start_all_queues(dev);
 }
 
-void pkrs_nd_tx_stop(struct net_device *dev)
+PKRS_FAST void pkrs_nd_tx_stop(struct net_device *dev)
 {
 	netif_stop_queue(dev);
 }
 
-void pkrs_nd_tx_wake(struct net_device *dev)
+PKRS_FAST void pkrs_nd_tx_wake(struct net_device *dev)
 {
 	netif_wake_queue(dev);
 }
 
-bool pkrs_nd_tx_stopped(struct net_device *dev)
+PKRS_FAST bool pkrs_nd_tx_stopped(struct net_device *dev)
 {
 	return netif_queue_stopped(dev);
 }
@@ -416,7 +419,7 @@ void pkrs_nd_tx_disable(struct net_device *dev)
 	netif_tx_disable(dev);
 }
 
-bool pkrs_nd_xmit_more(void)
+PKRS_FAST bool pkrs_nd_xmit_more(void)
 {
 	return netdev_xmit_more();
 }
@@ -443,14 +446,14 @@ void pkrs_nd_rxq_unreg(struct net_device *dev)
 		xdp_rxq_info_unreg(&nd->rxq);
 }
 
-void pkrs_xdp_prepare(struct xdp_buff *xdp, struct xdp_rxq_info *rxq,
+PKRS_FAST void pkrs_xdp_prepare(struct xdp_buff *xdp, struct xdp_rxq_info *rxq,
 		      void *hard_start, u32 frame_sz, u32 headroom, u32 len)
 {
 	xdp_init_buff(xdp, frame_sz, rxq);
 	xdp_prepare_buff(xdp, hard_start, headroom, len, true);
 }
 
-u32 pkrs_xdp_run(struct bpf_prog *prog, struct xdp_buff *xdp)
+PKRS_FAST u32 pkrs_xdp_run(struct bpf_prog *prog, struct xdp_buff *xdp)
 {
 	return bpf_prog_run_xdp(prog, xdp);
 }
@@ -505,7 +508,7 @@ void pkrs_skb_free_any(struct sk_buff *skb)
 	dev_kfree_skb_any(skb);
 }
 
-void pkrs_nd_gro_receive(struct net_device *dev, struct sk_buff *skb)
+PKRS_FAST void pkrs_nd_gro_receive(struct net_device *dev, struct sk_buff *skb)
 {
 	napi_gro_receive(&pkrs_nd(dev)->napi, skb);
 }
@@ -522,3 +525,4 @@ struct sk_buff *pkrs_skb_copy_rx(struct net_device *dev, const void *data,
 	skb->protocol = eth_type_trans(skb, dev);
 	return skb;
 }
+#endif /* !PKRS_SHIM_OUTLINE */

@@ -19,57 +19,59 @@
 
 #include "../include/pkrs_shim.h"
 #include <linux/debugfs.h>
+#include <linux/module.h>
 #include <linux/seq_file.h>
 
-void pkrs_put_page(struct page *page)
+/* The build's mode, for modinfo -F pkrs_shim (see pkrs_shim.h). */
+#if defined(PKRS_SHIM_INLINE)
+MODULE_INFO(pkrs_shim, "inline");
+#elif !defined(PKRS_SHIM_OUTLINE)
+MODULE_INFO(pkrs_shim, "call");
+#endif
+
+#ifndef PKRS_SHIM_OUTLINE
+
+PKRS_FAST void pkrs_put_page(struct page *page)
 {
 	put_page(page);
 }
 
-int pkrs_alloc_pages_bulk(gfp_t gfp, int nr, struct page **pages)
+PKRS_FAST int pkrs_alloc_pages_bulk(gfp_t gfp, int nr, struct page **pages)
 {
 	return alloc_pages_bulk(gfp, nr, pages);
 }
-
-int pkrs_alloc_pages_bulk_node(gfp_t gfp, int nid, int nr, struct page **pages)
-{
-	return alloc_pages_bulk_node(gfp, nid, nr, pages);
-}
-/* The native page_pool's refill: failures can be injected here through
- * /sys/kernel/debug/fail_function (retval 0: no page). */
-ALLOW_ERROR_INJECTION(pkrs_alloc_pages_bulk_node, ERRNO_NULL);
 
 struct page *pkrs_alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
 {
 	return alloc_pages_node(nid, gfp, order);
 }
 
-int pkrs_numa_mem_id(void)
+PKRS_FAST int pkrs_numa_mem_id(void)
 {
 	return numa_mem_id();
 }
 
-int pkrs_page_to_nid(struct page *page)
+PKRS_FAST int pkrs_page_to_nid(struct page *page)
 {
 	return page_to_nid(page);
 }
 
-void *pkrs_page_address(struct page *page)
+PKRS_FAST void *pkrs_page_address(struct page *page)
 {
 	return page_address(page);
 }
 
-void pkrs_release_pages(struct page **pages, int nr)
+PKRS_FAST void pkrs_release_pages(struct page **pages, int nr)
 {
 	release_pages(pages, nr);
 }
 
-void pkrs_get_page(struct page *page)
+PKRS_FAST void pkrs_get_page(struct page *page)
 {
 	get_page(page);
 }
 
-bool pkrs_page_recyclable(struct page *page)
+PKRS_FAST bool pkrs_page_recyclable(struct page *page)
 {
 	return page_ref_count(page) == 1 && !page_is_pfmemalloc(page);
 }
@@ -89,7 +91,7 @@ void pkrs_percpu_free(void *p)
 	free_percpu((u64 __percpu __force *)p);
 }
 
-void pkrs_percpu_inc(void *p, u32 i)
+PKRS_FAST void pkrs_percpu_inc(void *p, u32 i)
 {
 	this_cpu_inc(((u64 __percpu __force *)p)[i]);
 }
@@ -114,42 +116,42 @@ void pkrs_cond_resched(void)
 	cond_resched();
 }
 
-void pkrs_preempt_disable(void)
+PKRS_FAST void pkrs_preempt_disable(void)
 {
 	preempt_disable();
 }
 
-void pkrs_preempt_enable(void)
+PKRS_FAST void pkrs_preempt_enable(void)
 {
 	preempt_enable();
 }
 
-bool pkrs_in_softirq(void)
+PKRS_FAST bool pkrs_in_softirq(void)
 {
 	return in_softirq();
 }
 
-bool pkrs_in_serving_softirq(void)
+PKRS_FAST bool pkrs_in_serving_softirq(void)
 {
 	return in_serving_softirq();
 }
 
-bool pkrs_in_hardirq_or_nmi(void)
+PKRS_FAST bool pkrs_in_hardirq_or_nmi(void)
 {
 	return in_hardirq() || in_nmi();
 }
 
-bool pkrs_hardirq_or_irqs_off(void)
+PKRS_FAST bool pkrs_hardirq_or_irqs_off(void)
 {
 	return in_hardirq() || in_nmi() || irqs_disabled();
 }
 
-void pkrs_local_bh_disable(void)
+PKRS_FAST void pkrs_local_bh_disable(void)
 {
 	local_bh_disable();
 }
 
-void pkrs_local_bh_enable(void)
+PKRS_FAST void pkrs_local_bh_enable(void)
 {
 	local_bh_enable();
 }
@@ -159,19 +161,19 @@ void pkrs_tasklet_schedule(struct tasklet_struct *t)
 	tasklet_schedule(t);
 }
 
-int pkrs_dma_mapping_error(struct device *dev, u64 addr)
+PKRS_FAST int pkrs_dma_mapping_error(struct device *dev, u64 addr)
 {
 	return dma_mapping_error(dev, addr);
 }
 
-void pkrs_dma_sync_for_device(struct device *dev, u64 addr, u64 offset,
-			      u64 size, int dir)
+PKRS_FAST void pkrs_dma_sync_for_device(struct device *dev, u64 addr,
+					u64 offset, u64 size, int dir)
 {
 	dma_sync_single_range_for_device(dev, addr, offset, size, dir);
 }
 
-void pkrs_dma_sync_for_cpu(struct device *dev, u64 addr, u64 offset,
-			   u64 size, int dir)
+PKRS_FAST void pkrs_dma_sync_for_cpu(struct device *dev, u64 addr,
+				     u64 offset, u64 size, int dir)
 {
 	dma_sync_single_range_for_cpu(dev, addr, offset, size, dir);
 }
@@ -205,27 +207,29 @@ void pkrs_pp_destroy(void *pool)
  * calling the latter keeps its fail_function injection point (which the
  * former inlines away).
  */
-struct page *pkrs_pp_alloc(void *pool, gfp_t gfp)
+PKRS_FAST struct page *pkrs_pp_alloc(void *pool, gfp_t gfp)
 {
 	return netmem_to_page(page_pool_alloc_netmems(pool, gfp));
 }
 
-void pkrs_pp_put_full_page(void *pool, struct page *page, bool allow_direct)
+PKRS_FAST void pkrs_pp_put_full_page(void *pool, struct page *page,
+				     bool allow_direct)
 {
 	page_pool_put_full_page(pool, page, allow_direct);
 }
 
-u64 pkrs_pp_dma_addr(struct page *page)
+PKRS_FAST u64 pkrs_pp_dma_addr(struct page *page)
 {
 	return page_pool_get_dma_addr(page);
 }
 
-bool pkrs_pp_dma_mapped(void *pool)
+PKRS_FAST bool pkrs_pp_dma_mapped(void *pool)
 {
 	return ((struct page_pool *)pool)->dma_map;
 }
 
-void pkrs_pp_sync_for_cpu(void *pool, struct page *page, u32 offset, u32 len)
+PKRS_FAST void pkrs_pp_sync_for_cpu(void *pool, struct page *page, u32 offset,
+				    u32 len)
 {
 	struct page_pool *pp = pool;
 
@@ -321,3 +325,19 @@ void pkrs_seq_write(struct seq_file *m, const char *s, size_t len)
 {
 	seq_write(m, s, len);
 }
+#endif /* !PKRS_SHIM_OUTLINE */
+
+#ifndef PKRS_SHIM_INLINE
+/*
+ * The native page_pool's refill: failures can be injected here through
+ * /sys/kernel/debug/fail_function (retval 0: no page). Outside the inlined
+ * part, and noinline, so that the call stays a call whose result the
+ * compiler cannot know.
+ */
+noinline int pkrs_alloc_pages_bulk_node(gfp_t gfp, int nid, int nr,
+					struct page **pages)
+{
+	return alloc_pages_bulk_node(gfp, nid, nr, pages);
+}
+ALLOW_ERROR_INJECTION(pkrs_alloc_pages_bulk_node, ERRNO_NULL);
+#endif /* !PKRS_SHIM_INLINE */

@@ -15,6 +15,8 @@
 
 #include "../../include/pkrs_virtio.h"
 
+#ifndef PKRS_SHIM_OUTLINE
+
 /* What vdev->priv points to. */
 struct pkrs_vdev {
 	struct virtio_device *vdev;
@@ -230,7 +232,8 @@ void pkrs_virtio_del_vqs(struct virtio_device *vdev)
 	vdev->config->del_vqs(vdev);
 }
 
-int pkrs_vq_add_in(struct virtqueue *vq, void *buf, u32 len, void *token)
+PKRS_FAST int pkrs_vq_add_in(struct virtqueue *vq, void *buf, u32 len,
+			     void *token)
 {
 	struct scatterlist sg;
 
@@ -238,8 +241,8 @@ int pkrs_vq_add_in(struct virtqueue *vq, void *buf, u32 len, void *token)
 	return virtqueue_add_inbuf(vq, &sg, 1, token, GFP_ATOMIC);
 }
 
-int pkrs_vq_add_in_mapped(struct virtqueue *vq, u64 addr, u32 len,
-			  void *token)
+PKRS_FAST int pkrs_vq_add_in_mapped(struct virtqueue *vq, u64 addr, u32 len,
+				    void *token)
 {
 	struct scatterlist sg;
 
@@ -250,7 +253,8 @@ int pkrs_vq_add_in_mapped(struct virtqueue *vq, u64 addr, u32 len,
 					     GFP_ATOMIC);
 }
 
-int pkrs_vq_add_out(struct virtqueue *vq, void *buf, u32 len, void *token)
+PKRS_FAST int pkrs_vq_add_out(struct virtqueue *vq, void *buf, u32 len,
+			      void *token)
 {
 	struct scatterlist sg;
 
@@ -258,20 +262,31 @@ int pkrs_vq_add_out(struct virtqueue *vq, void *buf, u32 len, void *token)
 	return virtqueue_add_outbuf(vq, &sg, 1, token, GFP_ATOMIC);
 }
 
-u32 pkrs_vq_num_free(struct virtqueue *vq)
+PKRS_FAST u32 pkrs_vq_num_free(struct virtqueue *vq)
 {
 	return vq->num_free;
 }
 
-bool pkrs_vq_kick(struct virtqueue *vq)
+PKRS_FAST bool pkrs_vq_kick(struct virtqueue *vq)
 {
 	return virtqueue_kick_prepare(vq) && virtqueue_notify(vq);
 }
 
+u32 pkrs_virtio_net_hdr_len(struct virtio_device *vdev)
+{
+	if (virtio_has_feature(vdev, VIRTIO_F_VERSION_1))
+		return sizeof(struct virtio_net_hdr_mrg_rxbuf);
+	return sizeof(struct virtio_net_hdr);
+}
+#endif /* !PKRS_SHIM_OUTLINE */
+
+#ifndef PKRS_SHIM_INLINE
 /*
  * noinline and error-injectable: fail_function on it (any errno) makes a
  * re-arm return at once with the callback left off, an interrupt lost as
- * the device could lose it (the RX watchdog's test).
+ * the device could lose it (the RX watchdog's test). Outside the inlined
+ * part (see pkrs_shim.h), so that the call stays a call whose result the
+ * compiler cannot know.
  */
 noinline int pkrs_vq_rearm(struct virtqueue *vq)
 {
@@ -283,10 +298,4 @@ noinline int pkrs_vq_rearm(struct virtqueue *vq)
 	return 1;
 }
 ALLOW_ERROR_INJECTION(pkrs_vq_rearm, ERRNO);
-
-u32 pkrs_virtio_net_hdr_len(struct virtio_device *vdev)
-{
-	if (virtio_has_feature(vdev, VIRTIO_F_VERSION_1))
-		return sizeof(struct virtio_net_hdr_mrg_rxbuf);
-	return sizeof(struct virtio_net_hdr);
-}
+#endif /* !PKRS_SHIM_INLINE */
