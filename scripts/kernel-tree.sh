@@ -36,13 +36,23 @@ if [ -n "$path_only" ]; then
 	exit 0
 fi
 
+command -v rustc >/dev/null || pkrs_die "rustc not found: run scripts/setup-host.sh first"
+# CONFIG_RUST_INLINE_HELPERS needs clang and rustc on one LLVM major version.
+rust_llvm=$(rustc --version --verbose | sed -n 's/^LLVM version: \([0-9]*\).*/\1/p')
+inline=
+if [ "-$rust_llvm" = "$PKRS_LLVM" ]; then
+	inline=1
+	fragments+=("$here/kernel-fragment-inline.config")
+fi
+
 mkdir -p "$PKRS_CACHE"
-# The fragments, merged: the tree is keyed by their content, so a changed
-# fragment builds a new tree beside the old one instead of reconfiguring it.
+# The fragments, merged: the tree is keyed by their content and the LLVM it
+# is built with, so a changed fragment or toolchain builds a new tree beside
+# the old one instead of reconfiguring it.
 fragment=$PKRS_CACHE/.fragment.$$
 trap 'rm -f "$fragment"' EXIT
 cat "${fragments[@]}" >"$fragment"
-key=$(sha256sum <"$fragment" | cut -c1-12)
+key=$( (cat "$fragment"; echo "LLVM=$PKRS_LLVM") | sha256sum | cut -c1-12)
 exec 9>"$PKRS_CACHE/.kernel-tree.lock"
 flock 9
 
@@ -105,9 +115,11 @@ fetch_deb() {
 	echo "$debs/${f##*/}"
 }
 
-for t in clang$PKRS_LLVM ld.lld$PKRS_LLVM bindgen rustc flex bison bc; do
+for t in clang$PKRS_LLVM ld.lld$PKRS_LLVM llvm-link$PKRS_LLVM bindgen rustc flex bison bc; do
 	command -v "$t" >/dev/null || pkrs_die "$t not found: run scripts/setup-host.sh first"
 done
+# The kernel's bindgen, and the project's, with the same libclang.
+[ -d "/usr/lib/llvm$PKRS_LLVM/lib" ] && export LIBCLANG_PATH=/usr/lib/llvm$PKRS_LLVM/lib
 
 deb=$(fetch_deb)
 ver=$(dpkg-deb -f "$deb" Version)
@@ -125,7 +137,9 @@ if ! stamp_ok "$src"; then
 		touch "$src/.pkrs-unpacked"
 	fi
 	m=(-C "$src" LLVM="$PKRS_LLVM")
-	pkrs_msg "configuring $src (tinyconfig + ${fragments[*]##*/})"
+	pkrs_msg "configuring $src (tinyconfig + ${fragments[*]##*/}, LLVM=$PKRS_LLVM)"
+	[ -n "$inline" ] ||
+		pkrs_msg "notice: clang$PKRS_LLVM is not on rustc's LLVM ${rust_llvm:-?}, so the tree does not inline C into Rust (PKRS_LLVM=-$rust_llvm makes one that does)"
 	make "${m[@]}" -s tinyconfig
 	(cd "$src" && ./scripts/kconfig/merge_config.sh -m .config "$fragment" >/dev/null)
 	make "${m[@]}" -s olddefconfig

@@ -4,6 +4,8 @@
 # images live. Outside the repository so that a fresh clone reuses them.
 PKRS_CACHE=${PKRS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/prototype-kernel-rs}
 # The default tree is built with this LLVM suffix (clang-19, ld.lld-19, ...).
+# With rustc's own LLVM (rustc 1.95: PKRS_LLVM=-22) the tree also inlines C
+# into Rust (CONFIG_RUST_INLINE_HELPERS; scripts/kernel-tree.sh).
 PKRS_LLVM=${PKRS_LLVM:--19}
 
 pkrs_msg() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }

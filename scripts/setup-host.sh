@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what building and testing the project needs on a Debian 12 host:
-# LLVM/clang 19 (the kernel tree is built with LLVM=-19), kernel build tools,
+# LLVM/clang 22 (the kernel tree is built with LLVM=-22, PKRS_LLVM), kernel build tools,
 # QEMU and busybox for the test box, rust-src and bindgen-cli for Rust
 # kernel modules, ssh clients, rsync and dropbear (the test box's ssh server
 # in the push_remote tests), libbpf-dev and linux-libc-dev for the headers of
@@ -11,7 +11,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-debs=(clang-19 lld-19 llvm-19 libclang-19-dev bc bison flex libelf-dev libssl-dev
+debs=(clang$PKRS_LLVM lld$PKRS_LLVM llvm$PKRS_LLVM libclang$PKRS_LLVM-dev bc bison flex libelf-dev libssl-dev
       cpio busybox-static qemu-system-x86 kmod make gcc rsync openssh-client dropbear-bin
       libbpf-dev linux-libc-dev dwarves iproute2 ethtool netcat-openbsd python3-sphinx)
 missing=()
@@ -42,5 +42,5 @@ if command -v bindgen >/dev/null; then
 fi
 if [ $need_bindgen = 1 ]; then
 	pkrs_msg "installing bindgen-cli (about 2 minutes)"
-	LIBCLANG_PATH=/usr/lib/llvm-19/lib cargo install bindgen-cli --locked --version '^0.73' -q
+	LIBCLANG_PATH=/usr/lib/llvm$PKRS_LLVM/lib cargo install bindgen-cli --locked --version '^0.73' -q
 fi
