@@ -52,10 +52,12 @@ struct pkrs_nd {
 	const char *driver;
 };
 
-static struct pkrs_nd *pkrs_nd(struct net_device *dev)
-{
-	return netdev_priv(dev);
-}
+/*
+ * A macro, not a static function: the PKRS_FAST functions below are inline
+ * functions with external linkage in an inlining build, and C lets those
+ * reference no static function.
+ */
+#define pkrs_nd(dev) ((struct pkrs_nd *)netdev_priv(dev))
 
 static int pkrs_nd_open(struct net_device *dev)
 {
